@@ -1,0 +1,164 @@
+// The D1 schema (Drizzle). `npm run db:generate` turns changes here into SQL under migrations/.
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
+
+/** Yeti "contractors": a customer, a vendor, or both. */
+export const contractors = sqliteTable("contractors", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  customer: integer("customer", { mode: "boolean" }).notNull().default(false),
+  vendor: integer("vendor", { mode: "boolean" }).notNull().default(false),
+  createdAt: integer("created_at").notNull().default(nowMs),
+  updatedAt: integer("updated_at").notNull().default(nowMs),
+});
+
+/** Money amounts are decimals kept as text so that "0.0100" stays "0.0100". */
+export const accounts = sqliteTable(
+  "accounts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    uuid: text("uuid").notNull().unique(),
+    contractorId: integer("contractor_id")
+      .notNull()
+      .references(() => contractors.id),
+    name: text("name").notNull().unique(),
+    balance: text("balance").notNull().default("0.0"),
+    minBalance: text("min_balance").notNull().default("0.0"),
+    maxBalance: text("max_balance").notNull().default("0.0"),
+    destinationRateLimit: text("destination_rate_limit"),
+    originationCapacity: integer("origination_capacity"),
+    terminationCapacity: integer("termination_capacity"),
+    totalCapacity: integer("total_capacity"),
+    currency: text("currency").notNull().default("USD"),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    updatedAt: integer("updated_at").notNull().default(nowMs),
+  },
+  (t) => [index("accounts_contractor_id_idx").on(t.contractorId)],
+);
+
+/** Customer API v1 credentials. `accountIds` empty = every account of the customer. */
+export const apiAccesses = sqliteTable(
+  "api_accesses",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    login: text("login").notNull().unique(),
+    passwordHash: text("password_hash").notNull(),
+    customerId: integer("customer_id")
+      .notNull()
+      .references(() => contractors.id),
+    accountIds: text("account_ids", { mode: "json" }).$type<number[]>().notNull().default(sql`'[]'`),
+    allowedIps: text("allowed_ips", { mode: "json" })
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'["0.0.0.0/0","::/0"]'`),
+    createdAt: integer("created_at").notNull().default(nowMs),
+    updatedAt: integer("updated_at").notNull().default(nowMs),
+  },
+  (t) => [index("api_accesses_customer_id_idx").on(t.customerId)],
+);
+
+export const EXPORT_STATUSES = ["Pending", "Completed", "Failed", "Deleted"] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+export const TIME_FORMATS = ["with_timezone", "without_timezone", "round_to_seconds"] as const;
+export type TimeFormat = (typeof TIME_FORMATS)[number];
+
+/** One uploaded multipart part, as R2 needs it to complete the upload. */
+export type UploadedPart = { partNumber: number; etag: string };
+
+export const cdrExports = sqliteTable(
+  "cdr_exports",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    uuid: text("uuid").notNull().unique(),
+    status: text("status").$type<ExportStatus>().notNull().default("Pending"),
+    filters: text("filters", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    fields: text("fields", { mode: "json" }).$type<string[]>().notNull(),
+    timeFormat: text("time_format").$type<TimeFormat>().notNull().default("with_timezone"),
+    timeZoneName: text("time_zone_name"),
+    callbackUrl: text("callback_url"),
+    rowsCount: integer("rows_count"),
+    customerAccountId: integer("customer_account_id").references(() => accounts.id),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    // Pipeline state: the checkpoint a resumed invocation continues from.
+    step: integer("step").notNull().default(0),
+    rowsWritten: integer("rows_written").notNull().default(0),
+    cursorTimeStart: integer("cursor_time_start"),
+    cursorId: integer("cursor_id"),
+    uploadId: text("upload_id"),
+    parts: text("parts", { mode: "json" }).$type<UploadedPart[]>().notNull().default(sql`'[]'`),
+    tailKey: text("tail_key"),
+    tailSize: integer("tail_size").notNull().default(0),
+    leaseOwner: text("lease_owner"),
+    leaseUntil: integer("lease_until"),
+    progressAt: integer("progress_at"),
+    objectKey: text("object_key"),
+    objectSize: integer("object_size"),
+    error: text("error"),
+  },
+  (t) => [
+    index("cdr_exports_account_created_idx").on(t.customerAccountId, t.createdAt),
+    index("cdr_exports_status_progress_idx").on(t.status, t.progressAt),
+  ],
+);
+
+/**
+ * CDRs as Yeti stores them. Timestamps are integer microseconds since the epoch (exact instant,
+ * microseconds kept); decimals are text as written; addresses are text as given.
+ */
+export const cdrs = sqliteTable(
+  "cdrs",
+  {
+    id: integer("id").primaryKey(),
+    uuid: text("uuid").notNull().unique(),
+    customerId: integer("customer_id"),
+    customerAccId: integer("customer_acc_id"),
+    vendorId: integer("vendor_id"),
+    vendorAccId: integer("vendor_acc_id"),
+    customerAuthId: integer("customer_auth_id"),
+    origGwId: integer("orig_gw_id"),
+    termGwId: integer("term_gw_id"),
+    isLastCdr: integer("is_last_cdr", { mode: "boolean" }),
+    srcPrefixOut: text("src_prefix_out"),
+    dstPrefixOut: text("dst_prefix_out"),
+    srcCountryId: integer("src_country_id"),
+    dstCountryId: integer("dst_country_id"),
+    timeStart: integer("time_start").notNull(),
+    timeConnect: integer("time_connect"),
+    timeEnd: integer("time_end"),
+    success: integer("success", { mode: "boolean" }),
+    duration: integer("duration"),
+    srcNameIn: text("src_name_in"),
+    srcPrefixIn: text("src_prefix_in"),
+    dstPrefixIn: text("dst_prefix_in"),
+    fromDomain: text("from_domain"),
+    toDomain: text("to_domain"),
+    ruriDomain: text("ruri_domain"),
+    legaDisconnectCode: integer("lega_disconnect_code"),
+    legaDisconnectReason: text("lega_disconnect_reason"),
+    authOrigIp: text("auth_orig_ip"),
+    authOrigPort: integer("auth_orig_port"),
+    srcPrefixRouting: text("src_prefix_routing"),
+    dstPrefixRouting: text("dst_prefix_routing"),
+    destinationPrefix: text("destination_prefix"),
+    destinationInitialInterval: integer("destination_initial_interval"),
+    destinationNextInterval: integer("destination_next_interval"),
+    destinationInitialRate: text("destination_initial_rate"),
+    destinationNextRate: text("destination_next_rate"),
+    destinationFee: text("destination_fee"),
+    customerPrice: text("customer_price"),
+    customerDuration: integer("customer_duration"),
+    origCallId: text("orig_call_id"),
+    localTag: text("local_tag"),
+    legaUserAgent: text("lega_user_agent"),
+    diversionIn: text("diversion_in"),
+  },
+  (t) => [
+    // The export scan: one account, a time range, newest first, keyset on (time_start, id).
+    index("cdrs_account_time_idx").on(t.customerAccId, t.timeStart, t.id),
+    index("cdrs_customer_time_idx").on(t.customerId, t.timeStart),
+  ],
+);

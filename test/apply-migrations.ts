@@ -1,0 +1,5 @@
+// Applies the same migrations wrangler applies, before any test runs.
+import { applyD1Migrations } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);

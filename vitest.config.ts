@@ -1,0 +1,27 @@
+// Tests run inside workerd with the bindings of wrangler.jsonc (local D1, R2, Queues).
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.jsonc" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            // Secrets come from .dev.vars locally; tests pin their own values.
+            CUSTOMER_V1_JWT_SECRET: "test-customer-v1-secret",
+            ADMIN_API_TOKEN: "test-admin-token-old,test-admin-token",
+          },
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ["./test/apply-migrations.ts"],
+      testTimeout: 60_000,
+    },
+  };
+});
