@@ -57,6 +57,7 @@ CREATE TABLE `cdr_exports` (
 	`lease_owner` text,
 	`lease_until` integer,
 	`progress_at` integer,
+	`final_rows_count` integer,
 	`object_key` text,
 	`object_size` integer,
 	`error` text,

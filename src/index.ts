@@ -1,5 +1,14 @@
+// The Worker: HTTP API, the export queue consumer, and the cron sweeper behind one entry.
+import { app } from "./app";
+import { handleExportBatch } from "./exports/consumer";
+import { requeueStuckExports } from "./exports/sweeper";
+
 export default {
-  async fetch() {
-    return new Response("ok");
+  fetch: app.fetch,
+  async queue(batch, env) {
+    await handleExportBatch(batch, env);
   },
-} satisfies ExportedHandler<Env>;
+  async scheduled(controller, env) {
+    await requeueStuckExports(env, controller.scheduledTime);
+  },
+} satisfies ExportedHandler<Env, unknown>;

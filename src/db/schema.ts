@@ -1,6 +1,7 @@
 // The D1 schema (Drizzle). `npm run db:generate` turns changes here into SQL under migrations/.
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { TimeFormat } from "../exports/time-format";
 
 const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 
@@ -62,9 +63,6 @@ export const apiAccesses = sqliteTable(
 export const EXPORT_STATUSES = ["Pending", "Completed", "Failed", "Deleted"] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
-export const TIME_FORMATS = ["with_timezone", "without_timezone", "round_to_seconds"] as const;
-export type TimeFormat = (typeof TIME_FORMATS)[number];
-
 /** One uploaded multipart part, as R2 needs it to complete the upload. */
 export type UploadedPart = { partNumber: number; etag: string };
 
@@ -95,6 +93,8 @@ export const cdrExports = sqliteTable(
     leaseOwner: text("lease_owner"),
     leaseUntil: integer("lease_until"),
     progressAt: integer("progress_at"),
+    // Rows of the final file, saved just before the upload completes, so a crash right after can finish.
+    finalRowsCount: integer("final_rows_count"),
     objectKey: text("object_key"),
     objectSize: integer("object_size"),
     error: text("error"),

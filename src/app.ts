@@ -1,0 +1,94 @@
+// The HTTP app: shared middleware, the customer and operator routers, and the one error renderer.
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { etag } from "hono/etag";
+import { HTTPException } from "hono/http-exception";
+import { adminAuth } from "./auth/admin-auth";
+import { customerAuth } from "./auth/customer-auth";
+import { MAX_INGEST_BYTES } from "./cdrs/ingest";
+import type { AppEnv } from "./context";
+import { ApiError } from "./errors";
+import { JSON_API, MAX_BODY_BYTES } from "./http/json-api";
+import { errorFields, log } from "./log";
+import { adminAccounts } from "./routes/admin/accounts";
+import { adminApiAccesses } from "./routes/admin/api-accesses";
+import { adminCdrs } from "./routes/admin/cdrs";
+import { adminContractors } from "./routes/admin/contractors";
+import { cdrExports } from "./routes/customer/cdr-exports";
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "X-Frame-Options": "SAMEORIGIN",
+  "X-XSS-Protection": "0",
+  "X-Content-Type-Options": "nosniff",
+  "X-Download-Options": "noopen",
+  "X-Permitted-Cross-Domain-Policies": "none",
+  "Referrer-Policy": "strict-origin-when-cross-origin",
+};
+
+const INGEST_PATH = "/api/rest/admin/cdrs";
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,200}$/;
+
+export const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  const given = c.req.header("X-Request-Id");
+  const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+  c.set("requestId", requestId);
+  await next();
+  c.header("X-Request-Id", requestId);
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+  if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "max-age=0, private, must-revalidate");
+  c.header("Vary", "Accept", { append: true });
+});
+
+function limitBody(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new ApiError(413, [
+        { title: "Payload Too Large", detail: `The request body exceeds ${maxSize} bytes.` },
+      ]);
+    },
+  });
+}
+
+const jsonBodyLimit = limitBody(MAX_BODY_BYTES);
+const ingestBodyLimit = limitBody(MAX_INGEST_BYTES);
+// CDR ingestion takes large NDJSON batches; every other body is a small JSON:API document.
+app.use((c, next) => (c.req.path === INGEST_PATH ? ingestBodyLimit(c, next) : jsonBodyLimit(c, next)));
+app.use(etag({ weak: true }));
+
+const customer = new Hono<AppEnv>();
+customer.use(customerAuth);
+customer.route("/cdr-exports", cdrExports);
+app.route("/api/rest/customer/v1", customer);
+
+const admin = new Hono<AppEnv>();
+admin.use(adminAuth);
+admin.route("/contractors", adminContractors);
+admin.route("/accounts", adminAccounts);
+admin.route("/api-accesses", adminApiAccesses);
+admin.route("/cdrs", adminCdrs);
+app.route("/api/rest/admin", admin);
+
+function render(c: Context<AppEnv>, status: number, errors: unknown[], headers: Record<string, string> = {}) {
+  return c.body(JSON.stringify({ errors }), status as 400, { "Content-Type": JSON_API, ...headers });
+}
+
+app.notFound((c) =>
+  render(c, 404, [{ status: "404", title: "Not Found", detail: "No route matches this request." }]),
+);
+
+app.onError((error, c) => {
+  if (error instanceof ApiError) return render(c, error.status, error.errors, error.headers);
+  if (error instanceof HTTPException && error.status < 500) {
+    return render(c, error.status, [{ status: String(error.status), title: error.message || "Bad Request" }]);
+  }
+  log("error", "unhandled error", {
+    requestId: c.get("requestId"),
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    ...errorFields(error),
+  });
+  return render(c, 500, [{ status: "500", title: "Internal Server Error", detail: "Internal Server Error" }]);
+});

@@ -1,0 +1,65 @@
+// Queue handlers: `cdr-exports` runs export slices; its dead-letter queue marks what it gave up on Failed.
+import { errorFields, log } from "../log";
+import { isExportMessage } from "./queue";
+import { failExport, PermanentExportError, type RunOptions, runExport } from "./run-export";
+
+export const DEAD_LETTER_QUEUE = "cdr-exports-dlq";
+
+function maxAttempts(env: Env): number {
+  const n = Number(env.EXPORT_MAX_ATTEMPTS);
+  return Number.isSafeInteger(n) && n > 0 ? n : 6;
+}
+
+/** 10 s, 20 s, 40 s ... capped at 5 minutes. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(300, 10 * 2 ** Math.max(0, attempts - 1));
+}
+
+export async function handleExportMessage(
+  env: Env,
+  message: Message<unknown>,
+  options: RunOptions = {},
+): Promise<void> {
+  if (!isExportMessage(message.body)) {
+    log("warn", "dropping malformed export message", { messageId: message.id });
+    message.ack();
+    return;
+  }
+  const { exportId } = message.body;
+  try {
+    const outcome = await runExport(env, message.body, options);
+    log("info", "export slice", {
+      exportId,
+      step: message.body.step ?? 0,
+      outcome,
+      attempts: message.attempts,
+    });
+    // "busy": another consumer holds the lease and will continue the export itself.
+    message.ack();
+  } catch (error) {
+    const permanent = error instanceof PermanentExportError;
+    if (permanent || message.attempts >= maxAttempts(env)) {
+      log("error", "export failed", { exportId, attempts: message.attempts, ...errorFields(error) });
+      await failExport(env, exportId, permanent ? String(error.message) : "retries exhausted");
+      message.ack();
+      return;
+    }
+    log("warn", "export slice failed, retrying", {
+      exportId,
+      attempts: message.attempts,
+      ...errorFields(error),
+    });
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
+}
+
+export async function handleExportBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  for (const message of batch.messages) {
+    if (batch.queue === DEAD_LETTER_QUEUE) {
+      if (isExportMessage(message.body)) await failExport(env, message.body.exportId, "dead-lettered");
+      message.ack();
+    } else {
+      await handleExportMessage(env, message);
+    }
+  }
+}

@@ -1,0 +1,341 @@
+// One invocation's share of an export: claim it, stream CDRs → CSV → gzip → R2 parts, then checkpoint or finish.
+import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { db } from "../db/client";
+import { cdrExports } from "../db/schema";
+import { type Cursor, cursorOf, fetchPage, planScan } from "./cdr-scan";
+import { createRowEncoder, csvHeader } from "./csv";
+import type { ExportRow } from "./export-store";
+import { abortUpload, MIN_PART_SIZE, PartWriter } from "./part-writer";
+import { type ExportMessage, enqueueExport } from "./queue";
+import { createTimeFormatter } from "./time-format";
+
+export type ExportSettings = {
+  pageRows: number;
+  partSize: number;
+  budgetRows: number;
+  budgetMs: number;
+};
+
+export type RunOptions = Partial<ExportSettings> & {
+  /** Test hook: runs after each stored part (e.g. to simulate a crash mid-way). */
+  afterPart?: (partNumber: number) => Promise<void>;
+};
+
+export type RunOutcome = "completed" | "continued" | "skipped" | "busy" | "cancelled";
+
+/** An error that retrying cannot fix: the export is marked Failed at once. */
+export class PermanentExportError extends Error {}
+
+/** The export stopped existing as Pending (deleted, or the lease was lost) while it ran. */
+class ExportCancelled extends Error {}
+
+const LEASE_MARGIN_MS = 60_000;
+
+function positive(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+export function exportSettings(env: Env, options: RunOptions = {}): ExportSettings {
+  return {
+    pageRows: options.pageRows ?? positive(env.EXPORT_PAGE_ROWS, 5000),
+    partSize: Math.max(
+      MIN_PART_SIZE,
+      options.partSize ?? positive(env.EXPORT_PART_SIZE_BYTES, 8 * 1024 * 1024),
+    ),
+    budgetRows: options.budgetRows ?? positive(env.EXPORT_BUDGET_ROWS, 2_000_000),
+    budgetMs: options.budgetMs ?? positive(env.EXPORT_BUDGET_MS, 120_000),
+  };
+}
+
+export function objectKey(uuid: string): string {
+  return `exports/${uuid}.csv.gz`;
+}
+
+function tailKey(uuid: string, step: number): string {
+  return `exports/${uuid}.csv.gz.tail-${step}`;
+}
+
+/** Takes the export for this invocation if it is Pending, at the message's step, and nobody holds it. */
+async function claim(
+  env: Env,
+  uuid: string,
+  step: number,
+  owner: string,
+  leaseMs: number,
+): Promise<ExportRow | null> {
+  const now = Date.now();
+  const [row] = await db(env)
+    .update(cdrExports)
+    .set({ leaseOwner: owner, leaseUntil: now + leaseMs })
+    .where(
+      and(
+        eq(cdrExports.uuid, uuid),
+        eq(cdrExports.status, "Pending"),
+        eq(cdrExports.step, step),
+        or(isNull(cdrExports.leaseUntil), lt(cdrExports.leaseUntil, now)),
+      ),
+    )
+    .returning();
+  return row ?? null;
+}
+
+function held(row: ExportRow, owner: string) {
+  return and(eq(cdrExports.id, row.id), eq(cdrExports.status, "Pending"), eq(cdrExports.leaseOwner, owner));
+}
+
+/** Runs one slice of the export named by the message; the queue consumer decides ack/retry from the outcome. */
+export async function runExport(
+  env: Env,
+  message: ExportMessage,
+  options: RunOptions = {},
+): Promise<RunOutcome> {
+  const settings = exportSettings(env, options);
+  const step = message.step ?? 0;
+  const current = await db(env).select().from(cdrExports).where(eq(cdrExports.uuid, message.exportId)).get();
+  // Duplicates and late messages: a finished export, or one that has moved past this step, is left alone.
+  if (current?.status !== "Pending" || current.step !== step) return "skipped";
+  const owner = crypto.randomUUID();
+  const row = await claim(env, message.exportId, step, owner, settings.budgetMs + LEASE_MARGIN_MS);
+  if (!row) return "busy";
+  try {
+    return await runClaimed(env, row, owner, settings, options);
+  } catch (error) {
+    if (error instanceof ExportCancelled) return "cancelled";
+    // Let a retry claim it at once instead of waiting for the lease to run out.
+    await db(env).update(cdrExports).set({ leaseOwner: null, leaseUntil: null }).where(held(row, owner));
+    throw error;
+  }
+}
+
+async function runClaimed(
+  env: Env,
+  row: ExportRow,
+  owner: string,
+  settings: ExportSettings,
+  options: RunOptions,
+): Promise<RunOutcome> {
+  const bucket = env.EXPORTS_BUCKET;
+  const key = objectKey(row.uuid);
+  const leaseMs = settings.budgetMs + LEASE_MARGIN_MS;
+
+  // A crash between completing the upload and recording it: the object is there, record it now.
+  if (row.finalRowsCount !== null) {
+    const stored = await bucket.head(key);
+    if (stored) return complete(env, row, owner, row.finalRowsCount, stored.size);
+  }
+
+  const renewLease = async () => {
+    const [still] = await db(env)
+      .update(cdrExports)
+      .set({ leaseUntil: Date.now() + leaseMs })
+      .where(held(row, owner))
+      .returning({ id: cdrExports.id });
+    if (!still) throw new ExportCancelled();
+  };
+  const parts = new PartWriter(
+    bucket,
+    key,
+    settings.partSize,
+    {
+      httpMetadata: {
+        contentType: "application/gzip",
+        contentDisposition: `attachment; filename="${row.uuid}.csv.gz"`,
+      },
+      customMetadata: { exportId: row.uuid },
+    },
+    { uploadId: row.uploadId, parts: row.parts },
+    async (partNumber) => {
+      await renewLease();
+      await options.afterPart?.(partNumber);
+    },
+  );
+  try {
+    return await writeSlice(env, row, owner, settings, parts);
+  } catch (error) {
+    // An upload opened by this invocation and not saved in a checkpoint would be orphaned: close it.
+    if (error instanceof ExportCancelled || parts.uploadId !== row.uploadId) {
+      await abortUpload(bucket, key, parts.uploadId);
+    }
+    throw error;
+  }
+}
+
+async function writeSlice(
+  env: Env,
+  row: ExportRow,
+  owner: string,
+  settings: ExportSettings,
+  parts: PartWriter,
+): Promise<RunOutcome> {
+  const bucket = env.EXPORTS_BUCKET;
+  if (row.tailKey) {
+    const tail = await bucket.get(row.tailKey);
+    if (!tail) throw new PermanentExportError(`checkpoint tail ${row.tailKey} is missing`);
+    await parts.write(new Uint8Array(await tail.arrayBuffer()));
+  }
+
+  let plan: ReturnType<typeof planScan>;
+  let formatTime: (micros: number) => string;
+  try {
+    plan = planScan(row.fields, row.filters as never, row.customerAccountId);
+    formatTime = createTimeFormatter(row.timeFormat, row.timeZoneName);
+  } catch (error) {
+    throw new PermanentExportError(String(error));
+  }
+  const encode = createRowEncoder(row.fields, formatTime);
+
+  // Each invocation writes one gzip member; members concatenated are one valid gzip file.
+  const gzip = new CompressionStream("gzip");
+  const writer = gzip.writable.getWriter();
+  const drain = (async () => {
+    const reader = gzip.readable.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      await parts.write(value);
+    }
+  })();
+  const drainEndedEarly = drain.then(() => {
+    throw new Error("compressed stream ended early");
+  });
+  const encoder = new TextEncoder();
+  const push = (text: string) => Promise.race([writer.write(encoder.encode(text)), drainEndedEarly]);
+
+  const deadline = Date.now() + settings.budgetMs;
+  let cursor: Cursor | null =
+    row.cursorTimeStart !== null && row.cursorId !== null
+      ? { timeStart: row.cursorTimeStart, id: row.cursorId }
+      : null;
+  let rows = 0;
+  let finished = false;
+  try {
+    if (row.step === 0) await push(csvHeader(row.fields));
+    let next = fetchPage(env, plan, cursor, settings.pageRows);
+    for (;;) {
+      const page = await next;
+      const last = page[page.length - 1];
+      finished = page.length < settings.pageRows;
+      // Fetch the next page while this one is encoded and compressed.
+      if (!finished && last) next = fetchPage(env, plan, cursorOf(plan, last), settings.pageRows);
+      let text = "";
+      for (const r of page) text += encode(r);
+      if (text) await push(text);
+      rows += page.length;
+      if (last) cursor = cursorOf(plan, last);
+      if (finished || rows >= settings.budgetRows || Date.now() >= deadline) break;
+    }
+    await Promise.race([writer.close(), drainEndedEarly]);
+    await drain;
+  } catch (error) {
+    await writer.abort(error).catch(() => {});
+    throw error;
+  }
+
+  const total = row.rowsWritten + rows;
+  if (finished) {
+    const [marked] = await db(env)
+      .update(cdrExports)
+      .set({ finalRowsCount: total })
+      .where(held(row, owner))
+      .returning({ id: cdrExports.id });
+    if (!marked) throw new ExportCancelled();
+    const size = await parts.finish();
+    return complete(env, row, owner, total, size);
+  }
+  return checkpoint(env, row, owner, parts, cursor as Cursor, total);
+}
+
+async function complete(
+  env: Env,
+  row: ExportRow,
+  owner: string,
+  rowsCount: number,
+  size: number,
+): Promise<RunOutcome> {
+  const now = Date.now();
+  const [done] = await db(env)
+    .update(cdrExports)
+    .set({
+      status: "Completed",
+      rowsCount,
+      rowsWritten: rowsCount,
+      objectKey: objectKey(row.uuid),
+      objectSize: size,
+      updatedAt: now,
+      progressAt: now,
+      uploadId: null,
+      parts: [],
+      tailKey: null,
+      tailSize: 0,
+      leaseOwner: null,
+      leaseUntil: null,
+    })
+    .where(held(row, owner))
+    .returning({ id: cdrExports.id });
+  if (!done) throw new ExportCancelled();
+  if (row.tailKey) await env.EXPORTS_BUCKET.delete(row.tailKey);
+  return "completed";
+}
+
+/** Saves where the next invocation continues: cursor, upload, parts and the unflushed tail. */
+async function checkpoint(
+  env: Env,
+  row: ExportRow,
+  owner: string,
+  parts: PartWriter,
+  cursor: Cursor,
+  rowsWritten: number,
+): Promise<RunOutcome> {
+  const nextStep = row.step + 1;
+  const tail = parts.tail();
+  const newTailKey = tail.length ? tailKey(row.uuid, nextStep) : null;
+  if (newTailKey) await env.EXPORTS_BUCKET.put(newTailKey, tail);
+  const now = Date.now();
+  const [saved] = await db(env)
+    .update(cdrExports)
+    .set({
+      step: nextStep,
+      rowsWritten,
+      cursorTimeStart: cursor.timeStart,
+      cursorId: cursor.id,
+      uploadId: parts.uploadId,
+      parts: parts.parts,
+      tailKey: newTailKey,
+      tailSize: tail.length,
+      progressAt: now,
+      leaseOwner: null,
+      leaseUntil: null,
+    })
+    .where(held(row, owner))
+    .returning({ id: cdrExports.id });
+  if (!saved) {
+    if (newTailKey) await env.EXPORTS_BUCKET.delete(newTailKey);
+    throw new ExportCancelled();
+  }
+  if (row.tailKey) await env.EXPORTS_BUCKET.delete(row.tailKey);
+  await enqueueExport(env, row.uuid, undefined, nextStep);
+  return "continued";
+}
+
+/** Marks a Pending export Failed and cleans its upload and checkpoint tail. */
+export async function failExport(env: Env, uuid: string, reason: string): Promise<void> {
+  const [row] = await db(env)
+    .update(cdrExports)
+    .set({
+      status: "Failed",
+      error: reason.slice(0, 1000),
+      updatedAt: Date.now(),
+      leaseOwner: null,
+      leaseUntil: null,
+    })
+    .where(and(eq(cdrExports.uuid, uuid), eq(cdrExports.status, "Pending")))
+    .returning();
+  if (!row) return;
+  await abortUpload(env.EXPORTS_BUCKET, objectKey(uuid), row.uploadId);
+  if (row.tailKey) await env.EXPORTS_BUCKET.delete(row.tailKey);
+  await db(env)
+    .update(cdrExports)
+    .set({ uploadId: null, parts: [], tailKey: null, tailSize: 0 })
+    .where(eq(cdrExports.id, row.id));
+}

@@ -1,0 +1,170 @@
+// Operator API `accounts`: a contractor's billing accounts, identified to customers by uuid.
+import { eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppContext, AppEnv } from "../../context";
+import { db } from "../../db/client";
+import { accounts, contractors } from "../../db/schema";
+import { ApiError } from "../../errors";
+import { jsonApi } from "../../http/json-api";
+import {
+  adminDocument,
+  blank,
+  decimal,
+  idParam,
+  invalid,
+  isForeignKeyViolation,
+  isUniqueViolation,
+  linkedId,
+  optionalInt,
+  pagedList,
+  readWrite,
+} from "./admin-resource";
+
+type Row = typeof accounts.$inferSelect;
+
+const attributes = z.object({
+  name: z.string({ error: "can't be blank" }).trim().min(1, "can't be blank").max(255),
+  uuid: z.uuid({ error: "is invalid" }).optional(),
+  balance: decimal.optional(),
+  "min-balance": decimal.optional(),
+  "max-balance": decimal.optional(),
+  "destination-rate-limit": decimal.nullable().optional(),
+  "origination-capacity": optionalInt.optional(),
+  "termination-capacity": optionalInt.optional(),
+  "total-capacity": optionalInt.optional(),
+  currency: z
+    .string({ error: "is invalid" })
+    .regex(/^[A-Z]{3}$/, "is invalid")
+    .optional(),
+});
+
+type Attributes = z.output<typeof attributes>;
+
+function columns(a: Partial<Attributes>) {
+  return {
+    name: a.name,
+    uuid: a.uuid,
+    balance: a.balance,
+    minBalance: a["min-balance"],
+    maxBalance: a["max-balance"],
+    destinationRateLimit: a["destination-rate-limit"],
+    originationCapacity: a["origination-capacity"],
+    terminationCapacity: a["termination-capacity"],
+    totalCapacity: a["total-capacity"],
+    currency: a.currency,
+  };
+}
+
+function render(c: AppContext, row: Row) {
+  return adminDocument(
+    c,
+    "accounts",
+    row,
+    {
+      name: row.name,
+      uuid: row.uuid,
+      balance: row.balance,
+      "min-balance": row.minBalance,
+      "max-balance": row.maxBalance,
+      "destination-rate-limit": row.destinationRateLimit,
+      "origination-capacity": row.originationCapacity,
+      "termination-capacity": row.terminationCapacity,
+      "total-capacity": row.totalCapacity,
+      currency: row.currency,
+    },
+    { contractor: { type: "contractors", id: row.contractorId } },
+  );
+}
+
+async function contractorExists(env: Env, id: number): Promise<boolean> {
+  return Boolean(
+    await db(env).select({ id: contractors.id }).from(contractors).where(eq(contractors.id, id)).get(),
+  );
+}
+
+async function write<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      const key = /accounts\.uuid/.test(String((error as { cause?: unknown }).cause ?? error))
+        ? "uuid"
+        : "name";
+      throw invalid(key, `/data/attributes/${key}`, "has already been taken");
+    }
+    throw error;
+  }
+}
+
+async function find(c: AppContext): Promise<Row> {
+  const row = await db(c.env)
+    .select()
+    .from(accounts)
+    .where(eq(accounts.id, idParam(c)))
+    .get();
+  if (!row) throw ApiError.notFound();
+  return row;
+}
+
+const CONTRACTOR = "/data/relationships/contractor";
+
+export const adminAccounts = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const { attributes: a, input } = await readWrite(c, "accounts", attributes, ["contractor"]);
+    const contractorId = linkedId(input, "contractor", "contractors");
+    if (contractorId === undefined) throw blank("contractor", CONTRACTOR);
+    if (!(await contractorExists(c.env, contractorId))) throw invalid("contractor", CONTRACTOR);
+    const now = Date.now();
+    const values = { ...columns(a), name: a.name, uuid: a.uuid ?? crypto.randomUUID(), contractorId };
+    const [row] = await write(() =>
+      db(c.env)
+        .insert(accounts)
+        .values({ ...values, createdAt: now, updatedAt: now })
+        .returning(),
+    );
+    return jsonApi(c, { data: render(c, row as Row) }, 201);
+  })
+  .get("/", async (c) =>
+    jsonApi(
+      c,
+      await pagedList(
+        c,
+        accounts,
+        (p) => db(c.env).select().from(accounts).orderBy(accounts.id).limit(p.size).offset(p.offset),
+        (row) => render(c, row),
+      ),
+    ),
+  )
+  .get("/:id", async (c) => jsonApi(c, { data: render(c, await find(c)) }))
+  .patch("/:id", async (c) => {
+    const existing = await find(c);
+    const { attributes: a, input } = await readWrite(c, "accounts", attributes.partial(), ["contractor"]);
+    const contractorId = linkedId(input, "contractor", "contractors");
+    if (contractorId !== undefined && !(await contractorExists(c.env, contractorId))) {
+      throw invalid("contractor", CONTRACTOR);
+    }
+    const [row] = await write(() =>
+      db(c.env)
+        .update(accounts)
+        .set({
+          ...columns(a),
+          ...(contractorId !== undefined ? { contractorId } : {}),
+          updatedAt: Date.now(),
+        })
+        .where(eq(accounts.id, existing.id))
+        .returning(),
+    );
+    return jsonApi(c, { data: render(c, row as Row) });
+  })
+  .delete("/:id", async (c) => {
+    const existing = await find(c);
+    try {
+      await db(c.env).delete(accounts).where(eq(accounts.id, existing.id));
+    } catch (error) {
+      if (isForeignKeyViolation(error))
+        throw invalid("account", "/data", "has exports; it cannot be deleted");
+      throw error;
+    }
+    return c.body(null, 204);
+  });

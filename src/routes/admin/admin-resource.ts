@@ -1,0 +1,121 @@
+// What the operator routes share: integer ids as strings, paged lists, write-body parsing and value schemas.
+import type { SQL } from "drizzle-orm";
+import { count } from "drizzle-orm";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { z } from "zod";
+import type { AppContext } from "../../context";
+import { db } from "../../db/client";
+import { ApiError, validationError } from "../../errors";
+import { isoMillis } from "../../exports/time-format";
+import { type ResourceInput, readJsonBody, resourceFromDocument, toOneLinkage } from "../../http/json-api";
+import { pageLinks, parsePage } from "../../http/paging";
+import { parseWith } from "../../http/validation";
+
+export const ADMIN_BASE = "/api/rest/admin";
+
+export function adminDocument(
+  c: AppContext,
+  type: string,
+  row: { id: number; createdAt: number; updatedAt: number },
+  attributes: Record<string, unknown>,
+  relationships?: Record<string, { type: string; id: number | string }>,
+) {
+  return {
+    id: String(row.id),
+    type,
+    links: { self: `${new URL(c.req.url).origin}${ADMIN_BASE}/${type}/${row.id}` },
+    attributes: {
+      ...attributes,
+      "created-at": isoMillis(row.createdAt),
+      "updated-at": isoMillis(row.updatedAt),
+    },
+    ...(relationships
+      ? {
+          relationships: Object.fromEntries(
+            Object.entries(relationships).map(([name, ref]) => [
+              name,
+              { data: { type: ref.type, id: String(ref.id) } },
+            ]),
+          ),
+        }
+      : {}),
+  };
+}
+
+/** `:id` as a positive integer; anything else cannot name a record. */
+export function idParam(c: AppContext): number {
+  const raw = c.req.param("id") ?? "";
+  if (!/^\d{1,15}$/.test(raw)) throw ApiError.notFound();
+  return Number(raw);
+}
+
+export async function pagedList<T>(
+  c: AppContext,
+  table: SQLiteTable,
+  fetch: (page: { size: number; offset: number }) => Promise<T[]>,
+  render: (row: T) => unknown,
+  where?: SQL,
+) {
+  const url = new URL(c.req.url);
+  const page = parsePage(url.searchParams);
+  const [rows, totals] = await Promise.all([
+    fetch(page),
+    db(c.env).select({ n: count() }).from(table).where(where),
+  ]);
+  const total = totals[0]?.n ?? 0;
+  return { data: rows.map(render), meta: { "total-count": total }, links: pageLinks(url, page, total) };
+}
+
+/** Reads a create/update document and validates its attributes with `schema` (422s point into the body). */
+export async function readWrite<S extends z.ZodType>(
+  c: AppContext,
+  type: string,
+  schema: S,
+  relationships: readonly string[] = [],
+): Promise<{ attributes: z.output<S>; input: ResourceInput }> {
+  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape ?? {};
+  const input = resourceFromDocument(await readJsonBody(c), type, Object.keys(shape), relationships);
+  return { attributes: parseWith(schema, input.attributes, "/data/attributes"), input };
+}
+
+/** The integer id of a to-one linkage of `type`; 422 `<name> - can't be blank` / `is invalid`. */
+export function linkedId(input: ResourceInput, name: string, type: string): number | undefined {
+  const linkage = toOneLinkage(input.relationships, name);
+  if (!linkage.present) return undefined;
+  const id =
+    typeof linkage.id === "string" && /^\d{1,15}$/.test(linkage.id) ? Number(linkage.id) : linkage.id;
+  if (linkage.type !== type || !Number.isSafeInteger(id)) throw invalid(name, `/data/relationships/${name}`);
+  return id as number;
+}
+
+export function invalid(key: string, pointer: string, message = "is invalid"): ApiError {
+  return validationError([{ key, message, pointer }]);
+}
+
+export function blank(key: string, pointer: string): ApiError {
+  return invalid(key, pointer, "can't be blank");
+}
+
+/** A decimal as text, kept as written ("0.0100" stays "0.0100"); numbers are accepted too. */
+export const decimal = z
+  .union([z.string().regex(/^-?\d{1,20}(\.\d{1,20})?$/, "is not a number"), z.number().finite()], {
+    error: "is not a number",
+  })
+  .transform((v) => String(v));
+
+export const optionalInt = z
+  .number({ error: "must be an integer" })
+  .int("must be an integer")
+  .min(0)
+  .nullable();
+
+/** True when D1 refused a write for a UNIQUE constraint. */
+export function isUniqueViolation(error: unknown): boolean {
+  const text = String((error as { cause?: unknown })?.cause ?? error);
+  return /UNIQUE constraint failed/i.test(text) || /UNIQUE constraint failed/i.test(String(error));
+}
+
+export function isForeignKeyViolation(error: unknown): boolean {
+  const text = `${String(error)} ${String((error as { cause?: unknown })?.cause ?? "")}`;
+  return /FOREIGN KEY constraint failed/i.test(text);
+}

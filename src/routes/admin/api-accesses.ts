@@ -1,0 +1,193 @@
+// Operator API `api-accesses`: customer API v1 credentials, their allowed accounts and source networks.
+import { and, eq, inArray } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import { formatNetwork, parseNetwork } from "../../auth/ip-networks";
+import { hashPassword, isBcryptDigest, MIN_PASSWORD_LENGTH } from "../../auth/password";
+import type { AppContext, AppEnv } from "../../context";
+import { db } from "../../db/client";
+import { accounts, apiAccesses, contractors } from "../../db/schema";
+import { ApiError, validationError } from "../../errors";
+import { jsonApi } from "../../http/json-api";
+import {
+  adminDocument,
+  blank,
+  idParam,
+  invalid,
+  isUniqueViolation,
+  linkedId,
+  pagedList,
+  readWrite,
+} from "./admin-resource";
+
+type Row = typeof apiAccesses.$inferSelect;
+
+const attributes = z.object({
+  login: z.string({ error: "can't be blank" }).trim().min(1, "can't be blank").max(255),
+  password: z
+    .string({ error: "is invalid" })
+    .min(MIN_PASSWORD_LENGTH, `is too short (minimum is ${MIN_PASSWORD_LENGTH} characters)`)
+    .max(1024)
+    .optional(),
+  "password-digest": z
+    .string({ error: "is invalid" })
+    .refine(isBcryptDigest, "must be a bcrypt digest ($2a$/$2b$, cost 12 at most)")
+    .optional(),
+  "account-ids": z
+    .array(z.number().int().positive(), { error: "must be an array of account ids" })
+    .optional(),
+  "allowed-ips": z
+    .array(
+      z.string({ error: "must be an array of networks" }).transform((text, ctx) => {
+        const net = parseNetwork(text.trim());
+        if (net) return formatNetwork(net);
+        ctx.addIssue({ code: "custom", message: `${text} is not a valid IP network` });
+        return z.NEVER;
+      }),
+      { error: "must be an array of networks" },
+    )
+    .optional(),
+});
+
+type Attributes = z.output<typeof attributes>;
+
+function render(c: AppContext, row: Row) {
+  // Password hashes are write-only: never rendered, never logged.
+  return adminDocument(
+    c,
+    "api-accesses",
+    row,
+    { login: row.login, "account-ids": row.accountIds, "allowed-ips": row.allowedIps },
+    { customer: { type: "contractors", id: row.customerId } },
+  );
+}
+
+const CUSTOMER = "/data/relationships/customer";
+
+async function checkCustomer(env: Env, customerId: number): Promise<void> {
+  const row = await db(env)
+    .select({ id: contractors.id })
+    .from(contractors)
+    .where(and(eq(contractors.id, customerId), eq(contractors.customer, true)))
+    .get();
+  if (!row) throw invalid("customer", CUSTOMER);
+}
+
+async function checkAccounts(env: Env, customerId: number, ids: number[]): Promise<void> {
+  if (!ids.length) return;
+  const owned = await db(env)
+    .select({ id: accounts.id })
+    .from(accounts)
+    .where(and(eq(accounts.contractorId, customerId), inArray(accounts.id, ids)))
+    .all();
+  const ownedIds = new Set(owned.map((r) => r.id));
+  const foreign = ids.filter((id) => !ownedIds.has(id));
+  if (foreign.length) {
+    throw invalid(
+      "account-ids",
+      "/data/attributes/account-ids",
+      `${foreign.join(", ")} do not belong to the customer`,
+    );
+  }
+}
+
+async function passwordHash(a: Partial<Attributes>): Promise<string | undefined> {
+  if (a.password !== undefined && a["password-digest"] !== undefined) {
+    throw validationError([
+      {
+        key: "password",
+        message: "give password or password-digest, not both",
+        pointer: "/data/attributes/password",
+      },
+    ]);
+  }
+  if (a.password !== undefined) return hashPassword(a.password);
+  return a["password-digest"];
+}
+
+async function write<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw invalid("login", "/data/attributes/login", "has already been taken");
+    throw error;
+  }
+}
+
+async function find(c: AppContext): Promise<Row> {
+  const row = await db(c.env)
+    .select()
+    .from(apiAccesses)
+    .where(eq(apiAccesses.id, idParam(c)))
+    .get();
+  if (!row) throw ApiError.notFound();
+  return row;
+}
+
+export const adminApiAccesses = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const { attributes: a, input } = await readWrite(c, "api-accesses", attributes, ["customer"]);
+    const customerId = linkedId(input, "customer", "contractors");
+    if (customerId === undefined) throw blank("customer", CUSTOMER);
+    await checkCustomer(c.env, customerId);
+    await checkAccounts(c.env, customerId, a["account-ids"] ?? []);
+    const hash = await passwordHash(a);
+    if (!hash) throw blank("password", "/data/attributes/password");
+    const now = Date.now();
+    const [row] = await write(() =>
+      db(c.env)
+        .insert(apiAccesses)
+        .values({
+          login: a.login,
+          passwordHash: hash,
+          customerId,
+          accountIds: a["account-ids"] ?? [],
+          ...(a["allowed-ips"]?.length ? { allowedIps: a["allowed-ips"] } : {}),
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning(),
+    );
+    return jsonApi(c, { data: render(c, row as Row) }, 201);
+  })
+  .get("/", async (c) =>
+    jsonApi(
+      c,
+      await pagedList(
+        c,
+        apiAccesses,
+        (p) => db(c.env).select().from(apiAccesses).orderBy(apiAccesses.id).limit(p.size).offset(p.offset),
+        (row) => render(c, row),
+      ),
+    ),
+  )
+  .get("/:id", async (c) => jsonApi(c, { data: render(c, await find(c)) }))
+  .patch("/:id", async (c) => {
+    const existing = await find(c);
+    const { attributes: a, input } = await readWrite(c, "api-accesses", attributes.partial(), ["customer"]);
+    const customerId = linkedId(input, "customer", "contractors") ?? existing.customerId;
+    if (customerId !== existing.customerId) await checkCustomer(c.env, customerId);
+    await checkAccounts(c.env, customerId, a["account-ids"] ?? existing.accountIds);
+    const hash = await passwordHash(a);
+    const [row] = await write(() =>
+      db(c.env)
+        .update(apiAccesses)
+        .set({
+          login: a.login,
+          passwordHash: hash,
+          customerId,
+          accountIds: a["account-ids"],
+          allowedIps: a["allowed-ips"] && !a["allowed-ips"].length ? ["0.0.0.0/0", "::/0"] : a["allowed-ips"],
+          updatedAt: Date.now(),
+        })
+        .where(eq(apiAccesses.id, existing.id))
+        .returning(),
+    );
+    return jsonApi(c, { data: render(c, row as Row) });
+  })
+  .delete("/:id", async (c) => {
+    const existing = await find(c);
+    // Tokens name the access by id and every request looks it up, so deleting it revokes them at once.
+    await db(c.env).delete(apiAccesses).where(eq(apiAccesses.id, existing.id));
+    return c.body(null, 204);
+  });

@@ -1,0 +1,104 @@
+// Operator API `contractors`: Yeti's customers and vendors.
+import { eq } from "drizzle-orm";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppContext, AppEnv } from "../../context";
+import { db } from "../../db/client";
+import { contractors } from "../../db/schema";
+import { ApiError } from "../../errors";
+import { jsonApi } from "../../http/json-api";
+import {
+  adminDocument,
+  idParam,
+  invalid,
+  isForeignKeyViolation,
+  isUniqueViolation,
+  pagedList,
+  readWrite,
+} from "./admin-resource";
+
+type Row = typeof contractors.$inferSelect;
+
+const attributes = z.object({
+  name: z.string({ error: "can't be blank" }).trim().min(1, "can't be blank").max(255),
+  customer: z.boolean({ error: "must be true or false" }).optional(),
+  vendor: z.boolean({ error: "must be true or false" }).optional(),
+});
+
+function render(c: AppContext, row: Row) {
+  return adminDocument(c, "contractors", row, { name: row.name, customer: row.customer, vendor: row.vendor });
+}
+
+async function write<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw invalid("name", "/data/attributes/name", "has already been taken");
+    throw error;
+  }
+}
+
+async function find(c: AppContext): Promise<Row> {
+  const row = await db(c.env)
+    .select()
+    .from(contractors)
+    .where(eq(contractors.id, idParam(c)))
+    .get();
+  if (!row) throw ApiError.notFound();
+  return row;
+}
+
+export const adminContractors = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const { attributes: a } = await readWrite(c, "contractors", attributes);
+    const now = Date.now();
+    const [row] = await write(() =>
+      db(c.env)
+        .insert(contractors)
+        .values({
+          name: a.name,
+          customer: a.customer ?? false,
+          vendor: a.vendor ?? false,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning(),
+    );
+    return jsonApi(c, { data: render(c, row as Row) }, 201);
+  })
+  .get("/", async (c) =>
+    jsonApi(
+      c,
+      await pagedList(
+        c,
+        contractors,
+        (p) => db(c.env).select().from(contractors).orderBy(contractors.id).limit(p.size).offset(p.offset),
+        (row) => render(c, row),
+      ),
+    ),
+  )
+  .get("/:id", async (c) => jsonApi(c, { data: render(c, await find(c)) }))
+  .patch("/:id", async (c) => {
+    const existing = await find(c);
+    const { attributes: a } = await readWrite(c, "contractors", attributes.partial());
+    const [row] = await write(() =>
+      db(c.env)
+        .update(contractors)
+        .set({ ...a, updatedAt: Date.now() })
+        .where(eq(contractors.id, existing.id))
+        .returning(),
+    );
+    return jsonApi(c, { data: render(c, row as Row) });
+  })
+  .delete("/:id", async (c) => {
+    const existing = await find(c);
+    try {
+      await db(c.env).delete(contractors).where(eq(contractors.id, existing.id));
+    } catch (error) {
+      if (isForeignKeyViolation(error)) {
+        throw invalid("contractor", "/data", "has accounts or API accesses; delete them first");
+      }
+      throw error;
+    }
+    return c.body(null, 204);
+  });

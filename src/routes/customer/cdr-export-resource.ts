@@ -1,0 +1,50 @@
+// JSON:API documents of the customer API v1: cdr-exports and accounts, shaped as Yeti renders them.
+import type { AccountRow, ExportRow } from "../../exports/export-store";
+import { isoMillis } from "../../exports/time-format";
+
+export const CUSTOMER_BASE = "/api/rest/customer/v1";
+
+export function exportResource(origin: string, row: ExportRow, account: AccountRow | null, withData = false) {
+  const self = `${origin}${CUSTOMER_BASE}/cdr-exports/${row.uuid}`;
+  return {
+    id: row.uuid,
+    type: "cdr-exports",
+    links: { self },
+    attributes: {
+      filters: row.filters,
+      status: row.status,
+      "rows-count": row.rowsCount,
+      "created-at": isoMillis(row.createdAt),
+      "updated-at": isoMillis(row.updatedAt),
+      "time-format": row.timeFormat,
+      "time-zone-name": row.timeZoneName,
+    },
+    relationships: {
+      account: {
+        links: { self: `${self}/relationships/account`, related: `${self}/account` },
+        ...(withData ? { data: account ? { type: "accounts", id: account.uuid } : null } : {}),
+      },
+    },
+    // Not a Yeti attribute: progress of a running export, so Yeti's attributes stay as they are.
+    ...(row.status === "Pending" ? { meta: { "rows-written": row.rowsWritten } } : {}),
+  };
+}
+
+export function accountResource(origin: string, account: AccountRow) {
+  return {
+    id: account.uuid,
+    type: "accounts",
+    links: { self: `${origin}${CUSTOMER_BASE}/accounts/${account.uuid}` },
+    attributes: {
+      name: account.name,
+      balance: account.balance,
+      "min-balance": account.minBalance,
+      "max-balance": account.maxBalance,
+      "destination-rate-limit": account.destinationRateLimit,
+      "origination-capacity": account.originationCapacity,
+      "termination-capacity": account.terminationCapacity,
+      "total-capacity": account.totalCapacity,
+      currency: account.currency,
+    },
+  };
+}
