@@ -1,0 +1,141 @@
+// `npm start`: local secrets, local migrations, `wrangler dev` on 127.0.0.1:8787, demo data when empty,
+// and a ready token with a curl line. Extra arguments go to `wrangler dev` (e.g. `-- --var NAME:value`).
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { SignJWT } from "jose";
+import { generateCdrs } from "./cdr-generator.mjs";
+
+const HOST = "127.0.0.1";
+const PORT = 8787;
+const BASE = `http://${HOST}:${PORT}`;
+const DEMO_LOGIN = "demo";
+const DEMO_PASSWORD = "demo-password";
+const DEMO_CDRS = 5000;
+const extraArgs = process.argv.slice(2);
+
+if (!existsSync(".dev.vars")) {
+  copyFileSync(".dev.vars.example", ".dev.vars");
+  console.log("created .dev.vars from .dev.vars.example");
+}
+
+/** .dev.vars, overridden by `--var NAME:value` arguments as wrangler dev does. */
+function secrets() {
+  const vars = {};
+  for (const line of readFileSync(".dev.vars", "utf8").split("\n")) {
+    const m = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
+    if (m) vars[m[1]] = m[2];
+  }
+  extraArgs.forEach((arg, i) => {
+    if (arg === "--var" && extraArgs[i + 1]) {
+      const [name, ...value] = extraArgs[i + 1].split(":");
+      vars[name] = value.join(":");
+    }
+  });
+  return vars;
+}
+
+const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
+  stdio: "inherit",
+  env: { ...process.env, CI: "true" },
+});
+if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const dev = spawn("npx", ["wrangler", "dev", "--ip", HOST, "--port", String(PORT), ...extraArgs], {
+  stdio: "inherit",
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+dev.on("exit", (code) => process.exit(code ?? 0));
+
+const vars = secrets();
+const adminToken = vars.ADMIN_API_TOKEN.split(",")[0].trim();
+
+async function admin(method, path, body, type = "application/vnd.api+json") {
+  const res = await fetch(`${BASE}/api/rest/admin${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": type },
+    body: typeof body === "string" ? body : body && JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function waitForServer() {
+  for (let i = 0; i < 600; i++) {
+    try {
+      await fetch(`${BASE}/`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error("wrangler dev did not start");
+}
+
+async function seed() {
+  const existing = await admin("GET", "/api-accesses?page[size]=1");
+  if (existing.meta["total-count"] > 0) {
+    const access = existing.data.find((a) => a.attributes.login === DEMO_LOGIN) ?? existing.data[0];
+    const accounts = await admin("GET", "/accounts?page[size]=1");
+    return { accessId: access.id, accountUuid: accounts.data[0]?.attributes.uuid, seeded: false };
+  }
+  const customer = await admin("POST", "/contractors", {
+    data: { type: "contractors", attributes: { name: "Demo Customer", customer: true } },
+  });
+  const accounts = [];
+  for (const name of ["Demo Account USD", "Demo Account EUR"]) {
+    const account = await admin("POST", "/accounts", {
+      data: {
+        type: "accounts",
+        attributes: { name, balance: "100.0", currency: name.endsWith("EUR") ? "EUR" : "USD" },
+        relationships: { contractor: { data: { type: "contractors", id: customer.data.id } } },
+      },
+    });
+    accounts.push(account.data);
+  }
+  const access = await admin("POST", "/api-accesses", {
+    data: {
+      type: "api-accesses",
+      attributes: { login: DEMO_LOGIN, password: DEMO_PASSWORD },
+      relationships: { customer: { data: { type: "contractors", id: customer.data.id } } },
+    },
+  });
+  const now = Date.now();
+  const lines = [];
+  for (const cdr of generateCdrs({
+    count: DEMO_CDRS,
+    seed: 42,
+    accountId: Number(accounts[0].id),
+    customerId: Number(customer.data.id),
+    fromMs: now - 7 * 86_400_000,
+    toMs: now,
+  })) {
+    lines.push(JSON.stringify(cdr));
+  }
+  await admin("POST", "/cdrs", `${lines.join("\n")}\n`, "application/x-ndjson");
+  return { accessId: access.data.id, accountUuid: accounts[0].attributes.uuid, seeded: true };
+}
+
+await waitForServer();
+const demo = await seed();
+const token = await new SignJWT({ sub: Number(demo.accessId), aud: ["customer-v1"] })
+  .setProtectedHeader({ alg: "HS256" })
+  .sign(new TextEncoder().encode(vars.CUSTOMER_V1_JWT_SECRET));
+const since = new Date(Date.now() - 7 * 86_400_000).toISOString();
+const body = JSON.stringify({
+  data: {
+    type: "cdr-exports",
+    attributes: { filters: { time_start_gteq: since, time_start_lt: new Date(Date.now() + 3600_000).toISOString() } },
+    relationships: { account: { data: { type: "accounts", id: demo.accountUuid } } },
+  },
+});
+console.log(`
+${demo.seeded ? `Demo data created: customer, two accounts, API access "${DEMO_LOGIN}" / "${DEMO_PASSWORD}", ${DEMO_CDRS} CDRs.` : "Local database already has data; demo data left as it is."}
+Serving on ${BASE}
+
+Token (API access ${demo.accessId}):
+  export TOKEN=${token}
+
+Create an export of the last week:
+  curl -s -X POST ${BASE}/api/rest/customer/v1/cdr-exports -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/vnd.api+json" -d '${body}'
+`);
