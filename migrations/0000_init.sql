@@ -26,6 +26,7 @@ CREATE TABLE `api_accesses` (
 	`customer_id` integer NOT NULL,
 	`account_ids` text DEFAULT '[]' NOT NULL,
 	`allowed_ips` text DEFAULT '["0.0.0.0/0","::/0"]' NOT NULL,
+	`allow_listen_recording` integer DEFAULT false NOT NULL,
 	`created_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
 	`updated_at` integer DEFAULT (cast(unixepoch('subsec') * 1000 as integer)) NOT NULL,
 	FOREIGN KEY (`customer_id`) REFERENCES `contractors`(`id`) ON UPDATE no action ON DELETE no action

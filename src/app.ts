@@ -4,16 +4,17 @@ import { bodyLimit } from "hono/body-limit";
 import { etag } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
 import { adminAuth } from "./auth/admin-auth";
-import { customerAuth } from "./auth/customer-auth";
 import { MAX_INGEST_BYTES } from "./cdrs/ingest";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
+import { cors } from "./http/cors";
 import { JSON_API, MAX_BODY_BYTES } from "./http/json-api";
 import { errorFields, log } from "./log";
 import { adminAccounts } from "./routes/admin/accounts";
 import { adminApiAccesses } from "./routes/admin/api-accesses";
 import { adminCdrs } from "./routes/admin/cdrs";
 import { adminContractors } from "./routes/admin/contractors";
+import { auth } from "./routes/customer/auth";
 import { cdrExports } from "./routes/customer/cdr-exports";
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -56,10 +57,11 @@ const jsonBodyLimit = limitBody(MAX_BODY_BYTES);
 const ingestBodyLimit = limitBody(MAX_INGEST_BYTES);
 // CDR ingestion takes large NDJSON batches; every other body is a small JSON:API document.
 app.use((c, next) => (c.req.path === INGEST_PATH ? ingestBodyLimit(c, next) : jsonBodyLimit(c, next)));
+app.use("/api/rest/customer/*", cors);
 app.use(etag({ weak: true }));
 
 const customer = new Hono<AppEnv>();
-customer.use(customerAuth);
+customer.route("/auth", auth);
 customer.route("/cdr-exports", cdrExports);
 app.route("/api/rest/customer/v1", customer);
 

@@ -54,6 +54,7 @@ export const apiAccesses = sqliteTable(
       .$type<string[]>()
       .notNull()
       .default(sql`'["0.0.0.0/0","::/0"]'`),
+    allowListenRecording: integer("allow_listen_recording", { mode: "boolean" }).notNull().default(false),
     createdAt: integer("created_at").notNull().default(nowMs),
     updatedAt: integer("updated_at").notNull().default(nowMs),
   },
