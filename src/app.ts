@@ -12,10 +12,12 @@ import { JSON_API, MAX_BODY_BYTES } from "./http/json-api";
 import { errorFields, log } from "./log";
 import { adminAccounts } from "./routes/admin/accounts";
 import { adminApiAccesses } from "./routes/admin/api-accesses";
+import { adminCdrExports } from "./routes/admin/cdr-exports";
 import { adminCdrs } from "./routes/admin/cdrs";
 import { adminContractors } from "./routes/admin/contractors";
 import { auth } from "./routes/customer/auth";
 import { cdrExports } from "./routes/customer/cdr-exports";
+import { signedDownloads } from "./routes/customer/signed-download";
 
 const SECURITY_HEADERS: Record<string, string> = {
   "X-Frame-Options": "SAMEORIGIN",
@@ -63,6 +65,7 @@ app.use(etag({ weak: true }));
 const customer = new Hono<AppEnv>();
 customer.route("/auth", auth);
 customer.route("/cdr-exports", cdrExports);
+customer.route("/cdr-export-files", signedDownloads);
 app.route("/api/rest/customer/v1", customer);
 
 const admin = new Hono<AppEnv>();
@@ -71,6 +74,7 @@ admin.route("/contractors", adminContractors);
 admin.route("/accounts", adminAccounts);
 admin.route("/api-accesses", adminApiAccesses);
 admin.route("/cdrs", adminCdrs);
+admin.route("/cdr-exports", adminCdrExports);
 app.route("/api/rest/admin", admin);
 
 function render(c: Context<AppEnv>, status: number, errors: unknown[], headers: Record<string, string> = {}) {

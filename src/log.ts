@@ -10,6 +10,14 @@ export function log(
   else console.log(line);
 }
 
+/** Drizzle's query errors list the bound parameters (personal data, password hashes): keep only the SQL. */
+function redact(message: string): string {
+  return message.startsWith("Failed query:") ? (message.split("\nparams:")[0] ?? message) : message;
+}
+
 export function errorFields(error: unknown): Record<string, unknown> {
-  return error instanceof Error ? { error: error.message, stack: error.stack } : { error: String(error) };
+  if (!(error instanceof Error)) return { error: String(error) };
+  const cause = error.cause instanceof Error ? redact(error.cause.message) : undefined;
+  const frames = (error.stack ?? "").split("\n").filter((l) => l.trimStart().startsWith("at "));
+  return { error: redact(error.message), ...(cause ? { cause } : {}), stack: frames.slice(0, 10).join("\n") };
 }

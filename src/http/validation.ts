@@ -8,8 +8,10 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, base =
   throw validationError(
     result.error.issues.map((issue) => {
       const path = issue.path.map(String);
-      const key = path.length ? (path[path.length - 1] as string) : "data";
-      return { key, message: issue.message, pointer: `${base}${path.map((p) => `/${p}`).join("")}` };
+      // The key names the attribute (not an array index inside it): "allowed-ips - ...".
+      const key = path[0] ?? "data";
+      const pointer = `${base}${path.map((p) => `/${p.replaceAll("~", "~0").replaceAll("/", "~1")}`).join("")}`;
+      return { key, message: issue.message, pointer };
     }),
   );
 }

@@ -19,13 +19,18 @@ import {
   optionalInt,
   pagedList,
   readWrite,
+  requiredString,
 } from "./admin-resource";
 
 type Row = typeof accounts.$inferSelect;
 
 const attributes = z.object({
-  name: z.string({ error: "can't be blank" }).trim().min(1, "can't be blank").max(255),
-  uuid: z.uuid({ error: "is invalid" }).optional(),
+  name: requiredString(),
+  // Lowercase, as Yeti renders uuids and as customers look accounts up.
+  uuid: z
+    .uuid({ error: "is invalid" })
+    .transform((v) => v.toLowerCase())
+    .optional(),
   balance: decimal.optional(),
   "min-balance": decimal.optional(),
   "max-balance": decimal.optional(),

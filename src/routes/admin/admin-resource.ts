@@ -49,11 +49,11 @@ export function idParam(c: AppContext): number {
   return Number(raw);
 }
 
-export async function pagedList<T>(
+export async function pagedList<T, R>(
   c: AppContext,
   table: SQLiteTable,
   fetch: (page: { size: number; offset: number }) => Promise<T[]>,
-  render: (row: T) => unknown,
+  render: (row: T) => R,
   where?: SQL,
 ) {
   const url = new URL(c.req.url);
@@ -96,12 +96,34 @@ export function blank(key: string, pointer: string): ApiError {
   return invalid(key, pointer, "can't be blank");
 }
 
+/** A required, trimmed, non-empty string; a value of another type says so rather than "can't be blank". */
+export function requiredString() {
+  return z
+    .string({ error: (issue) => (issue.input == null ? "can't be blank" : "must be a string") })
+    .trim()
+    .min(1, "can't be blank")
+    .max(255, "is too long (maximum is 255 characters)");
+}
+
+const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
+
+/** A number as plain decimal text: String(1e-7) is "1e-7", this gives "0.0000001". */
+function plainDecimal(n: number): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(String(n));
+  if (!m) return String(n);
+  const [, sign = "", int = "", frac = "", exp = "0"] = m;
+  const digits = int + frac;
+  const point = int.length + Number(exp);
+  if (point <= 0) return `${sign}0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${"0".repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
 /** A decimal as text, kept as written ("0.0100" stays "0.0100"); numbers are accepted too. */
 export const decimal = z
-  .union([z.string().regex(/^-?\d{1,20}(\.\d{1,20})?$/, "is not a number"), z.number().finite()], {
-    error: "is not a number",
-  })
-  .transform((v) => String(v));
+  .union([z.string(), z.number().finite()], { error: "is not a number" })
+  .transform((v) => (typeof v === "number" ? plainDecimal(v) : v))
+  .refine((v) => DECIMAL.test(v), "is not a number");
 
 export const optionalInt = z
   .number({ error: "must be an integer" })

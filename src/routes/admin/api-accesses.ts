@@ -1,5 +1,5 @@
 // Operator API `api-accesses`: customer API v1 credentials, their allowed accounts and source networks.
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { formatNetwork, parseNetwork } from "../../auth/ip-networks";
@@ -18,12 +18,15 @@ import {
   linkedId,
   pagedList,
   readWrite,
+  requiredString,
 } from "./admin-resource";
 
 type Row = typeof apiAccesses.$inferSelect;
 
+const ACCOUNT_IDS = "must be an array of account ids";
+
 const attributes = z.object({
-  login: z.string({ error: "can't be blank" }).trim().min(1, "can't be blank").max(255),
+  login: requiredString(),
   password: z
     .string({ error: "is invalid" })
     .min(MIN_PASSWORD_LENGTH, `is too short (minimum is ${MIN_PASSWORD_LENGTH} characters)`)
@@ -34,7 +37,7 @@ const attributes = z.object({
     .refine(isBcryptDigest, "must be a bcrypt digest ($2a$/$2b$, cost 12 at most)")
     .optional(),
   "account-ids": z
-    .array(z.number().int().positive(), { error: "must be an array of account ids" })
+    .array(z.number({ error: ACCOUNT_IDS }).int(ACCOUNT_IDS).positive(ACCOUNT_IDS), { error: ACCOUNT_IDS })
     .optional(),
   "allowed-ips": z
     .array(
@@ -75,13 +78,14 @@ async function checkCustomer(env: Env, customerId: number): Promise<void> {
 
 async function checkAccounts(env: Env, customerId: number, ids: number[]): Promise<void> {
   if (!ids.length) return;
+  // All of the customer's account ids, not `id IN (...)`: D1 binds at most 100 parameters per query.
   const owned = await db(env)
     .select({ id: accounts.id })
     .from(accounts)
-    .where(and(eq(accounts.contractorId, customerId), inArray(accounts.id, ids)))
+    .where(eq(accounts.contractorId, customerId))
     .all();
   const ownedIds = new Set(owned.map((r) => r.id));
-  const foreign = ids.filter((id) => !ownedIds.has(id));
+  const foreign = [...new Set(ids.filter((id) => !ownedIds.has(id)))];
   if (foreign.length) {
     throw invalid(
       "account-ids",
@@ -110,7 +114,9 @@ async function write<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (error) {
     if (isUniqueViolation(error)) throw invalid("login", "/data/attributes/login", "has already been taken");
-    throw error;
+    // Drizzle's message lists the query parameters, the password hash among them: log only the cause.
+    const cause = (error as { cause?: unknown })?.cause;
+    throw new Error(`api_accesses write failed: ${cause instanceof Error ? cause.message : "query error"}`);
   }
 }
 

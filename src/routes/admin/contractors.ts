@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { AppContext, AppEnv } from "../../context";
 import { db } from "../../db/client";
-import { contractors } from "../../db/schema";
+import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { jsonApi } from "../../http/json-api";
 import {
@@ -15,12 +15,13 @@ import {
   isUniqueViolation,
   pagedList,
   readWrite,
+  requiredString,
 } from "./admin-resource";
 
 type Row = typeof contractors.$inferSelect;
 
 const attributes = z.object({
-  name: z.string({ error: "can't be blank" }).trim().min(1, "can't be blank").max(255),
+  name: requiredString(),
   customer: z.boolean({ error: "must be true or false" }).optional(),
   vendor: z.boolean({ error: "must be true or false" }).optional(),
 });
@@ -81,6 +82,16 @@ export const adminContractors = new Hono<AppEnv>()
   .patch("/:id", async (c) => {
     const existing = await find(c);
     const { attributes: a } = await readWrite(c, "contractors", attributes.partial());
+    // API accesses belong to customers only (as on create), so the flag stays while any exist.
+    if (a.customer === false && existing.customer) {
+      const access = await db(c.env)
+        .select({ id: apiAccesses.id })
+        .from(apiAccesses)
+        .where(eq(apiAccesses.customerId, existing.id))
+        .get();
+      if (access)
+        throw invalid("customer", "/data/attributes/customer", "has API accesses; delete them first");
+    }
     const [row] = await write(() =>
       db(c.env)
         .update(contractors)

@@ -1,0 +1,122 @@
+// Operator API `cdr-exports`: any column list, the full filter set, callbacks; list, show, download, delete.
+import { desc, eq } from "drizzle-orm";
+import { Hono } from "hono";
+import type { AppContext, AppEnv } from "../../context";
+import { db } from "../../db/client";
+import { cdrExports } from "../../db/schema";
+import { ApiError, type FieldProblem, validationError } from "../../errors";
+import { callbackUrlProblem } from "../../exports/callbacks";
+import { CDR_COLUMNS, customerColumns } from "../../exports/columns";
+import { type ExportRow, insertExport } from "../../exports/export-store";
+import { normalizeFilters, OPERATOR_FILTERS } from "../../exports/filters";
+import { deleteExport } from "../../exports/lifecycle";
+import { enqueueExport } from "../../exports/queue";
+import { downloadLink } from "../../exports/signed-url";
+import { isoMillis } from "../../exports/time-format";
+import { jsonApi, readJsonBody, resourceFromDocument } from "../../http/json-api";
+import { exportFormatAttributes } from "../customer/cdr-exports";
+import { downloadResponse } from "../customer/download";
+import { ADMIN_BASE, idParam, pagedList } from "./admin-resource";
+
+async function render(c: AppContext, row: ExportRow) {
+  const origin = new URL(c.req.url).origin;
+  const self = `${origin}${ADMIN_BASE}/cdr-exports/${row.id}`;
+  const download =
+    row.status === "Completed" && row.objectKey
+      ? await downloadLink(c.env, origin, row.uuid, row.objectKey)
+      : null;
+  return {
+    id: String(row.id),
+    type: "cdr-exports",
+    links: { self, ...(download ? { download } : {}) },
+    attributes: {
+      uuid: row.uuid,
+      fields: row.fields,
+      filters: row.filters,
+      status: row.status,
+      "rows-count": row.rowsCount,
+      "callback-url": row.callbackUrl,
+      "time-format": row.timeFormat,
+      "time-zone-name": row.timeZoneName,
+      "created-at": isoMillis(row.createdAt),
+      "updated-at": isoMillis(row.updatedAt),
+    },
+    ...(row.status === "Pending" ? { meta: { "rows-written": row.rowsWritten } } : {}),
+  };
+}
+
+function fieldsFrom(value: unknown, problems: FieldProblem[]): string[] {
+  const pointer = "/data/attributes/fields";
+  if (value === undefined || value === null) return customerColumns("");
+  if (!Array.isArray(value) || value.length === 0 || !value.every((f) => typeof f === "string")) {
+    problems.push({ key: "fields", message: "must be a non-empty list of column names", pointer });
+    return [];
+  }
+  const unknown = value.filter((f) => !(f in CDR_COLUMNS));
+  if (unknown.length) problems.push({ key: "fields", message: `${unknown.join(", ")} not allowed`, pointer });
+  return [...new Set(value as string[])];
+}
+
+async function find(c: AppContext): Promise<ExportRow> {
+  const row = await db(c.env)
+    .select()
+    .from(cdrExports)
+    .where(eq(cdrExports.id, idParam(c)))
+    .get();
+  if (!row) throw ApiError.notFound();
+  return row;
+}
+
+export const adminCdrExports = new Hono<AppEnv>()
+  .post("/", async (c) => {
+    const input = resourceFromDocument(
+      await readJsonBody(c),
+      "cdr-exports",
+      ["fields", "filters", "callback-url", "time-format", "time-zone-name"],
+      [],
+    );
+    const a = input.attributes;
+    const problems: FieldProblem[] = [];
+    const fields = fieldsFrom(a.fields, problems);
+    const { filters, problems: filterProblems } = normalizeFilters(a.filters, OPERATOR_FILTERS);
+    for (const message of filterProblems) {
+      problems.push({ key: "filters", message, pointer: "/data/attributes/filters" });
+    }
+    let callbackUrl: string | null = null;
+    if (a["callback-url"] !== undefined && a["callback-url"] !== null && a["callback-url"] !== "") {
+      const problem =
+        typeof a["callback-url"] === "string"
+          ? callbackUrlProblem(c.env, a["callback-url"])
+          : "is not a valid URL";
+      if (problem)
+        problems.push({ key: "callback-url", message: problem, pointer: "/data/attributes/callback-url" });
+      else callbackUrl = a["callback-url"] as string;
+    }
+    const format = exportFormatAttributes(a, problems);
+    if (problems.length) throw validationError(problems);
+    const row = await insertExport(c.env, {
+      filters,
+      fields,
+      ...format,
+      callbackUrl,
+      customerAccountId: null,
+    });
+    await enqueueExport(c.env, row.uuid, c.get("requestId"));
+    return jsonApi(c, { data: await render(c, row) }, 201);
+  })
+  .get("/", async (c) => {
+    const list = await pagedList(
+      c,
+      cdrExports,
+      (p) => db(c.env).select().from(cdrExports).orderBy(desc(cdrExports.id)).limit(p.size).offset(p.offset),
+      (row) => row,
+    );
+    return jsonApi(c, { ...list, data: await Promise.all(list.data.map((row) => render(c, row))) });
+  })
+  .get("/:id", async (c) => jsonApi(c, { data: await render(c, await find(c)) }))
+  .get("/:id/download", async (c) => downloadResponse(c, await find(c)))
+  .delete("/:id", async (c) => {
+    const row = await find(c);
+    if (row.status !== "Deleted") await deleteExport(c.env, row);
+    return c.body(null, 204);
+  });
