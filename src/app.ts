@@ -1,7 +1,7 @@
 // The HTTP app: shared middleware, the customer and operator routers, and the one error renderer.
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { etag } from "hono/etag";
+import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
 import { adminAuth } from "./auth/admin-auth";
 import { MAX_INGEST_BYTES } from "./cdrs/ingest";
@@ -60,7 +60,8 @@ const ingestBodyLimit = limitBody(MAX_INGEST_BYTES);
 // CDR ingestion takes large NDJSON batches; every other body is a small JSON:API document.
 app.use((c, next) => (c.req.path === INGEST_PATH ? ingestBodyLimit(c, next) : jsonBodyLimit(c, next)));
 app.use("/api/rest/customer/*", cors);
-app.use(etag({ weak: true }));
+// A 304 keeps Set-Cookie: a cookie-authenticated request gets its refreshed session cookie either way.
+app.use(etag({ weak: true, retainedHeaders: [...RETAINED_304_HEADERS, "set-cookie"] }));
 
 const customer = new Hono<AppEnv>();
 customer.route("/auth", auth);

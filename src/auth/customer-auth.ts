@@ -31,8 +31,9 @@ export async function scopeForClaims(env: Env, claims: TokenClaims): Promise<Cus
     return {
       accessId: "D",
       customerId: cfg.customer_id,
-      accountIds: Array.isArray(cfg.account_ids) ? cfg.account_ids.filter(Number.isSafeInteger) : [],
-      allowedIps: Array.isArray(cfg.allowed_ips) && cfg.allowed_ips.length ? cfg.allowed_ips : ALL_NETWORKS,
+      // verifyToken has checked both lists' shapes; absent (or an empty allowed_ips) = no restriction.
+      accountIds: cfg.account_ids ?? [],
+      allowedIps: cfg.allowed_ips?.length ? cfg.allowed_ips : ALL_NETWORKS,
     };
   }
   return findApiAccessScope(env, claims.sub);

@@ -49,8 +49,7 @@ export async function verifyToken(env: Env, token: string): Promise<TokenClaims 
     const exp = typeof payload.exp === "number" ? payload.exp : undefined;
     if (sub === "D") {
       const cfg = payload.cfg as DynamicConfig | undefined;
-      if (!cfg || !Number.isSafeInteger(cfg.customer_id)) return null;
-      return { sub: "D", cfg, exp };
+      return cfg && validDynamicConfig(cfg) ? { sub: "D", cfg, exp } : null;
     }
     const id =
       typeof sub === "number" ? sub : typeof sub === "string" && /^\d+$/.test(sub) ? Number(sub) : NaN;
@@ -58,4 +57,17 @@ export async function verifyToken(env: Env, token: string): Promise<TokenClaims 
   } catch {
     return null;
   }
+}
+
+/**
+ * A malformed `account_ids` or `allowed_ips` refuses the token: read as absent, it would widen the
+ * token to every account or every source address.
+ */
+function validDynamicConfig(cfg: DynamicConfig): boolean {
+  if (typeof cfg !== "object" || cfg === null || !Number.isSafeInteger(cfg.customer_id)) return false;
+  const accounts: unknown = cfg.account_ids;
+  if (accounts !== undefined && !(Array.isArray(accounts) && accounts.every(Number.isSafeInteger)))
+    return false;
+  const ips: unknown = cfg.allowed_ips;
+  return ips === undefined || (Array.isArray(ips) && ips.every((ip) => typeof ip === "string"));
 }

@@ -66,7 +66,9 @@ export async function listScopedExports(
 ): Promise<{ rows: ExportWithAccount[]; total: number }> {
   const where = and(scopeCondition(scope), ...conditions);
   const d = db(env);
-  const [rows, totals] = await d.batch([
+  // Not d.batch(): D1 batch results come back as objects, and Drizzle maps a join's duplicate column
+  // names (id, uuid, created_at, ...) from them wrongly; single queries use raw arrays and map right.
+  const [rows, totals] = await Promise.all([
     d
       .select({ export: cdrExports, account: accounts })
       .from(cdrExports)

@@ -91,7 +91,8 @@ function condition(field: Field, op: string, values: (string | number)[]): SQL {
 export function listFilterConditions(query: URLSearchParams): SQL[] {
   const conditions: SQL[] = [];
   for (const [param, rawValue] of query) {
-    const match = /^filter\[(.+)\]$/.exec(param);
+    // `(.*)`, not `(.+)`: an empty `filter[]` is refused like any unknown filter, never silently ignored.
+    const match = /^filter\[(.*)\]$/.exec(param);
     if (!match) continue;
     const name = match[1] as string;
     if (name === "time_format") {

@@ -1,6 +1,8 @@
 // Test helpers: call the Worker, provision tenants through the operator API, mint tokens.
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
+import { db } from "../../src/db/client";
+import { cdrExports } from "../../src/db/schema";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const JWT_SECRET = "test-customer-v1-secret";
@@ -70,25 +72,45 @@ export async function token(claims: Record<string, unknown>, secret = JWT_SECRET
   return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(secret));
 }
 
-/** A customer with two accounts and an API access seeing both; `auth` is its Authorization header value. */
-export async function tenant() {
+/**
+ * A customer with two accounts and an API access seeing both; `auth` is its Authorization header value.
+ * `accessAttributes` go to the API access (e.g. `allowed-ips`); `restrictToFirstAccount` limits its
+ * `account-ids` to the first account.
+ */
+export async function tenant(
+  options: { accessAttributes?: Record<string, unknown>; restrictToFirstAccount?: boolean } = {},
+) {
   const customer = await createContractor();
   const account = await createAccount(customer.id);
   const otherAccount = await createAccount(customer.id);
-  const access = await createApiAccess(customer.id);
+  const access = await createApiAccess(customer.id, {
+    ...(options.restrictToFirstAccount ? { "account-ids": [Number(account.id)] } : {}),
+    ...options.accessAttributes,
+  });
   const jwt = await token({ sub: Number(access.id), aud: ["customer-v1"] });
   return {
     customer,
     account,
     otherAccount,
     access,
+    accountId: Number(account.id),
+    otherAccountId: Number(otherAccount.id),
     accountUuid: account.attributes.uuid as string,
     otherAccountUuid: otherAccount.attributes.uuid as string,
+    jwt,
     auth: `Bearer ${jwt}`,
   };
 }
 
-export async function customer(auth: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export type Tenant = Awaited<ReturnType<typeof tenant>>;
+
+export async function customer(
+  auth: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   return call(`${CUSTOMER}${path}`, {
     method,
     headers: { Authorization: auth, Accept: JSON_API, "Content-Type": JSON_API, ...headers },
@@ -108,3 +130,94 @@ export function createBody(accountUuid: string | null, attributes: Record<string
     },
   };
 }
+
+export type ExportInsert = typeof cdrExports.$inferInsert;
+
+/**
+ * Writes an export row straight into D1, without a queue message, so its status, counts and timestamps
+ * stay exactly as given (the background consumer never touches it).
+ */
+export async function seedExport(customerAccountId: number | null, values: Partial<ExportInsert> = {}) {
+  const now = Date.now();
+  const [row] = await db(env)
+    .insert(cdrExports)
+    .values({
+      uuid: crypto.randomUUID(),
+      status: "Pending",
+      filters: { time_start_gteq: "2019-01-01T00:00:00.000Z", time_start_lt: "2019-01-02T00:00:00.000Z" },
+      fields: ["time_start"],
+      createdAt: now,
+      updatedAt: now,
+      customerAccountId,
+      ...values,
+    })
+    .returning();
+  if (!row) throw new Error("seedExport: no row");
+  return row;
+}
+
+/** `n` Pending rows one second apart, oldest first (for paging tests); returns their uuids. */
+export async function seedExports(customerAccountId: number, n: number, start = Date.UTC(2024, 0, 1)) {
+  const d = db(env);
+  const rows = Array.from({ length: n }, (_, i) => ({
+    uuid: crypto.randomUUID(),
+    filters: {},
+    fields: ["time_start"],
+    createdAt: start + i * 1000,
+    updatedAt: start + i * 1000,
+    customerAccountId,
+  }));
+  // D1 binds at most 100 parameters per statement: one row per statement, all in one batch.
+  const [first, ...rest] = rows.map((row) => d.insert(cdrExports).values(row));
+  if (first) await d.batch([first, ...rest]);
+  return rows.map((r) => r.uuid);
+}
+
+export type ListBody = {
+  data: Array<{ id: string; type: string; attributes: Record<string, unknown>; [k: string]: unknown }>;
+  meta: { "total-count": number };
+  links: Record<string, string>;
+  included?: Array<Record<string, unknown>>;
+};
+
+/** GET the list with a raw query string (e.g. `filter[status_eq]=Pending`). */
+export async function list(auth: string, query = ""): Promise<{ res: Response; body: ListBody }> {
+  const res = await customer(auth, "GET", `/cdr-exports${query ? `?${query}` : ""}`);
+  const body = (await res.clone().json()) as ListBody;
+  return { res, body };
+}
+
+/** The caller's export count (meta.total-count of the list). */
+export async function exportCount(auth: string): Promise<number> {
+  const { res, body } = await list(auth);
+  if (res.status !== 200) throw new Error(`list answered ${res.status}`);
+  return body.meta["total-count"];
+}
+
+/** Polls the show route until `done` holds for the export's attributes, or fails after `timeoutMs`. */
+export async function waitForExport(
+  auth: string,
+  id: string,
+  done: (attributes: Record<string, unknown>) => boolean,
+  timeoutMs = 15_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await customer(auth, "GET", `/cdr-exports/${id}`);
+    const attributes = ((await res.json()) as { data: { attributes: Record<string, unknown> } }).data
+      .attributes;
+    if (done(attributes)) return attributes;
+    if (Date.now() > deadline) throw new Error(`export ${id} still ${JSON.stringify(attributes)}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The security headers of the published example. */
+export const SECURITY_HEADERS: Record<string, string> = {
+  "X-Frame-Options": "SAMEORIGIN",
+  "X-XSS-Protection": "0",
+  "X-Content-Type-Options": "nosniff",
+  "X-Download-Options": "noopen",
+  "X-Permitted-Cross-Domain-Policies": "none",
+  "Referrer-Policy": "strict-origin-when-cross-origin",
+};
