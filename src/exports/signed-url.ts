@@ -122,5 +122,6 @@ export async function downloadLink(env: Env, origin: string, exportId: string, k
   const ttl = downloadTtlSeconds(env);
   const credentials = r2Credentials(env);
   if (credentials) return presignR2(credentials, key, `${exportId}.csv.gz`, ttl);
-  return signWorkerUrl(env, origin, exportId, Math.floor(Date.now() / 1000) + ttl);
+  // The expiry is rounded up to the minute so a record's body (and ETag) stays the same within a minute.
+  return signWorkerUrl(env, origin, exportId, Math.ceil((Date.now() / 1000 + ttl) / 60) * 60);
 }

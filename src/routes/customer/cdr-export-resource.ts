@@ -4,12 +4,19 @@ import { isoMillis } from "../../exports/time-format";
 
 export const CUSTOMER_BASE = "/api/rest/customer/v1";
 
-export function exportResource(origin: string, row: ExportRow, account: AccountRow | null, withData = false) {
+export function exportResource(
+  origin: string,
+  row: ExportRow,
+  account: AccountRow | null,
+  withData = false,
+  download: string | null = null,
+) {
   const self = `${origin}${CUSTOMER_BASE}/cdr-exports/${row.uuid}`;
   return {
     id: row.uuid,
     type: "cdr-exports",
-    links: { self },
+    // links.download (an addition to Yeti): a short-lived URL that needs no token.
+    links: download ? { self, download } : { self },
     attributes: {
       filters: row.filters,
       status: row.status,

@@ -1,13 +1,22 @@
 // Customer API v1 `cdr-exports`: create, list, show, the account relationship, and the download.
 import { Hono } from "hono";
+import { customerAuth } from "../../auth/customer-auth";
+import { enforceRateLimit } from "../../auth/rate-limit";
 import type { AppContext, AppEnv } from "../../context";
 import { findScopedAccountByUuid } from "../../db/queries";
 import { ApiError, type FieldProblem, validationError } from "../../errors";
 import { customerColumns } from "../../exports/columns";
-import { findScopedExport, insertExport, listScopedExports } from "../../exports/export-store";
+import {
+  type ExportRow,
+  findScopedExport,
+  insertExport,
+  listScopedExports,
+} from "../../exports/export-store";
 import { CUSTOMER_FILTERS, normalizeFilters } from "../../exports/filters";
+import { deleteExport } from "../../exports/lifecycle";
 import { listFilterConditions, listOrder } from "../../exports/list-filters";
 import { enqueueExport } from "../../exports/queue";
+import { downloadLink } from "../../exports/signed-url";
 import { isValidTimeZone, TIME_FORMATS, type TimeFormat } from "../../exports/time-format";
 import { jsonApi, origin, readJsonBody, resourceFromDocument, toOneLinkage } from "../../http/json-api";
 import { pageLinks, parsePage } from "../../http/paging";
@@ -15,6 +24,7 @@ import { accountResource, exportResource } from "./cdr-export-resource";
 import { downloadResponse } from "./download";
 
 export const cdrExports = new Hono<AppEnv>();
+cdrExports.use(customerAuth);
 
 /** time-format and time-zone-name, validated as Yeti does (absent = with_timezone, UTC). */
 export function exportFormatAttributes(
@@ -48,6 +58,7 @@ export function exportFormatAttributes(
 
 cdrExports.post("/", async (c) => {
   const scope = c.get("customer");
+  await enforceRateLimit(c.env.EXPORT_RATE_LIMITER, `customer:${scope.customerId}`, 60);
   const input = resourceFromDocument(
     await readJsonBody(c),
     "cdr-exports",
@@ -98,7 +109,11 @@ cdrExports.get("/", async (c) => {
   );
   const base = origin(c);
   const body: Record<string, unknown> = {
-    data: rows.map((r) => exportResource(base, r.export, r.account, include)),
+    data: await Promise.all(
+      rows.map(async (r) =>
+        exportResource(base, r.export, r.account, include, await downloadFor(c, r.export)),
+      ),
+    ),
     meta: { "total-count": total },
     links: pageLinks(url, page, total),
   };
@@ -117,7 +132,9 @@ cdrExports.get("/:id", async (c) => {
   const include = parseInclude(c.req.query("include") ?? null);
   const { export: row, account } = await scopedExport(c);
   const base = origin(c);
-  const body: Record<string, unknown> = { data: exportResource(base, row, account, include) };
+  const body: Record<string, unknown> = {
+    data: exportResource(base, row, account, include, await downloadFor(c, row)),
+  };
   if (include && account) body.included = [accountResource(base, account)];
   return jsonApi(c, body);
 });
@@ -139,6 +156,18 @@ cdrExports.get("/:id/account", async (c) => {
 cdrExports.get("/:id/download", async (c) => {
   const { export: row } = await scopedExport(c);
   return downloadResponse(c, row);
+});
+
+/** The signed download URL of a Completed export, else null. */
+async function downloadFor(c: AppContext, row: ExportRow): Promise<string | null> {
+  if (row.status !== "Completed" || !row.objectKey) return null;
+  return downloadLink(c.env, origin(c), row.uuid, row.objectKey);
+}
+
+cdrExports.delete("/:id", async (c) => {
+  const { export: row } = await scopedExport(c);
+  if (row.status !== "Deleted") await deleteExport(c.env, row);
+  return c.body(null, 204);
 });
 
 function parseInclude(include: string | null): boolean {
