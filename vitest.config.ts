@@ -15,6 +15,14 @@ export default defineConfig(async () => {
             // Secrets come from .dev.vars locally; tests pin their own values.
             CUSTOMER_V1_JWT_SECRET: "test-customer-v1-secret",
             ADMIN_API_TOKEN: "test-admin-token-old,test-admin-token",
+            // A customer portal for the CORS tests; requests without an Origin header are unaffected.
+            CORS_ALLOWED_ORIGINS: "https://portal.example.com",
+          },
+          // Small limits in 10 s windows so the rate-limit tests recover quickly. Keys are per login,
+          // source address and customer, so tests with their own logins/addresses/customers are unaffected.
+          ratelimits: {
+            LOGIN_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 5, period: 10 } },
+            EXPORT_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 20, period: 10 } },
           },
         },
       }),

@@ -58,8 +58,9 @@ function limitBody(maxSize: number) {
 const jsonBodyLimit = limitBody(MAX_BODY_BYTES);
 const ingestBodyLimit = limitBody(MAX_INGEST_BYTES);
 // CDR ingestion takes large NDJSON batches; every other body is a small JSON:API document.
-app.use((c, next) => (c.req.path === INGEST_PATH ? ingestBodyLimit(c, next) : jsonBodyLimit(c, next)));
+// CORS first, so that every answer a portal gets (a 413 included) carries its headers.
 app.use("/api/rest/customer/*", cors);
+app.use((c, next) => (c.req.path === INGEST_PATH ? ingestBodyLimit(c, next) : jsonBodyLimit(c, next)));
 // A 304 keeps Set-Cookie: a cookie-authenticated request gets its refreshed session cookie either way.
 app.use(etag({ weak: true, retainedHeaders: [...RETAINED_304_HEADERS, "set-cookie"] }));
 

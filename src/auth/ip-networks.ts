@@ -187,3 +187,17 @@ export function addressAllowed(address: string, networks: readonly string[]): bo
   }
   return false;
 }
+
+/**
+ * The source a per-address rate limit should count: an IPv4 address (IPv4-mapped IPv6 folded to it),
+ * or the /64 of an IPv6 address, since one IPv6 client usually holds a whole /64 and could otherwise
+ * step through it to escape the limit. Canonical text, so every spelling of an address shares a key.
+ * Text that does not parse is returned as given.
+ */
+export function rateLimitSource(address: string): string {
+  const parsed = parseAddress(address);
+  if (parsed === null) return address;
+  const folded = foldAddress(parsed);
+  if (folded.version === 4) return formatNetwork({ version: 4, bits: folded.bits, prefix: 32 });
+  return formatNetwork({ version: 6, bits: folded.bits, prefix: 64 });
+}

@@ -2,7 +2,11 @@
 import { ApiError } from "../errors";
 
 /** The bindings count per key over their configured period (wrangler.jsonc `ratelimits`). */
-export async function enforceRateLimit(limiter: RateLimit, key: string, periodSeconds: number): Promise<void> {
+export async function enforceRateLimit(
+  limiter: RateLimit,
+  key: string,
+  periodSeconds: number,
+): Promise<void> {
   const { success } = await limiter.limit({ key });
   if (!success) {
     throw new ApiError(

@@ -6,11 +6,24 @@ const ALLOW_METHODS = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
 const ALLOW_HEADERS = "Authorization, Content-Type, Accept, Range, If-None-Match, X-Request-Id";
 const EXPOSE_HEADERS = "Content-Disposition, Content-Range, ETag, X-Request-Id, Retry-After";
 
+/**
+ * The configured origins in the serialized form browsers send ("https://portal.example.com"), so an entry
+ * written with a trailing slash, a path or upper case still matches. Entries that are not URLs are kept
+ * as written (and can only match an identical Origin header).
+ */
 function allowedOrigins(env: Env): string[] {
   return (env.CORS_ALLOWED_ORIGINS ?? "")
     .split(",")
     .map((o) => o.trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((o) => {
+      try {
+        const { origin } = new URL(o);
+        return origin === "null" ? o : origin;
+      } catch {
+        return o;
+      }
+    });
 }
 
 export const cors = createMiddleware<AppEnv>(async (c, next) => {

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { clientAddress } from "../../auth/client-address";
 import { customerAuth, SESSION_COOKIE, sessionCookie, sourceAllowed } from "../../auth/customer-auth";
 import { issueToken } from "../../auth/customer-token";
+import { rateLimitSource } from "../../auth/ip-networks";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../../auth/password";
 import { enforceRateLimit } from "../../auth/rate-limit";
 import type { AppEnv } from "../../context";
@@ -24,7 +25,11 @@ function loginFailed(): ApiError {
 auth.post("/", async (c) => {
   const body = await readJsonBody(c);
   const credentials = body.auth;
-  if (!isPlainObject(credentials) || typeof credentials.login !== "string" || typeof credentials.password !== "string") {
+  if (
+    !isPlainObject(credentials) ||
+    typeof credentials.login !== "string" ||
+    typeof credentials.password !== "string"
+  ) {
     throw new ApiError(422, [
       {
         title: "is invalid",
@@ -35,11 +40,20 @@ auth.post("/", async (c) => {
   }
   const address = clientAddress(c);
   await enforceRateLimit(c.env.LOGIN_RATE_LIMITER, `login:${credentials.login}`, LOGIN_PERIOD_SECONDS);
-  if (address) await enforceRateLimit(c.env.LOGIN_RATE_LIMITER, `ip:${address}`, LOGIN_PERIOD_SECONDS);
+  if (address) {
+    await enforceRateLimit(c.env.LOGIN_RATE_LIMITER, `ip:${rateLimitSource(address)}`, LOGIN_PERIOD_SECONDS);
+  }
 
-  const access = await db(c.env).select().from(apiAccesses).where(eq(apiAccesses.login, credentials.login)).get();
+  const access = await db(c.env)
+    .select()
+    .from(apiAccesses)
+    .where(eq(apiAccesses.login, credentials.login))
+    .get();
   // Verify against a dummy hash when the login is unknown, so both cases take the same time.
-  const { ok, needsRehash } = await verifyPassword(credentials.password, access?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  const { ok, needsRehash } = await verifyPassword(
+    credentials.password,
+    access?.passwordHash ?? DUMMY_PASSWORD_HASH,
+  );
   if (!access || !ok || !sourceAllowed(address, access.allowedIps)) throw loginFailed();
   if (needsRehash) {
     await db(c.env)
@@ -71,6 +85,11 @@ auth.get("/", customerAuth, async (c) => {
 });
 
 auth.delete("/", (c) => {
-  c.header("Set-Cookie", `${SESSION_COOKIE}=logout; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax`);
+  // The same attributes as the session cookie (Secure over https), so the overwrite always lands.
+  const secure = new URL(c.req.url).protocol === "https:" ? "; Secure" : "";
+  c.header(
+    "Set-Cookie",
+    `${SESSION_COOKIE}=logout; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly${secure}; SameSite=Lax`,
+  );
   return c.body(null, 204);
 });
