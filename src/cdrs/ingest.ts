@@ -96,6 +96,17 @@ const extracts = COLUMNS.map((_, i) => `json_extract(value, '$[${i}]')`).join(",
 // An upsert fed by a SELECT needs the WHERE to parse unambiguously (SQLite's documented quirk).
 const INSERT_SQL = `INSERT INTO cdrs (${quotedColumns}) SELECT ${extracts} FROM json_each(?) WHERE true ON CONFLICT(uuid) DO NOTHING`;
 
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // Surrogate pairs: 2 units, 4 bytes; other units above U+07FF take 3 bytes, above U+007F 2.
+    if (code > 0x7ff) bytes += code >= 0xd800 && code <= 0xdfff ? 1 : 2;
+    else if (code > 0x7f) bytes += 1;
+  }
+  return bytes;
+}
+
 /** Writes all rows in one D1 batch (a transaction): all or nothing. */
 export async function insertCdrs(env: Env, rows: Cell[][]): Promise<{ inserted: number; present: number }> {
   const statements: D1PreparedStatement[] = [];
@@ -109,9 +120,11 @@ export async function insertCdrs(env: Env, rows: Cell[][]): Promise<{ inserted: 
   };
   for (const row of rows) {
     const json = JSON.stringify(row);
-    if (bytes + json.length > CHUNK_JSON_BYTES) flush();
+    // The cap is on UTF-8 bytes: non-ASCII text takes up to 3 bytes per UTF-16 unit of `json.length`.
+    const size = utf8Length(json);
+    if (bytes + size > CHUNK_JSON_BYTES) flush();
     chunk.push(json);
-    bytes += json.length + 1;
+    bytes += size + 1;
   }
   flush();
   if (!statements.length) return { inserted: 0, present: 0 };

@@ -2,6 +2,7 @@
 import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { db } from "../db/client";
 import { cdrExports } from "../db/schema";
+import { errorFields, log } from "../log";
 import { type Cursor, cursorOf, fetchPage, planScan } from "./cdr-scan";
 import { createRowEncoder, csvHeader } from "./csv";
 import type { ExportRow } from "./export-store";
@@ -154,9 +155,9 @@ async function runClaimed(
     return await writeSlice(env, row, owner, settings, parts);
   } catch (error) {
     // An upload opened by this invocation and not saved in a checkpoint would be orphaned: close it.
-    if (error instanceof ExportCancelled || parts.uploadId !== row.uploadId) {
-      await abortUpload(bucket, key, parts.uploadId);
-    }
+    // A checkpointed upload is left alone even when cancelled: a consumer that took over the lease may
+    // be writing to it, and delete/fail abort it themselves.
+    if (parts.uploadId !== row.uploadId) await abortUpload(bucket, key, parts.uploadId);
     throw error;
   }
 }
@@ -181,7 +182,7 @@ async function writeSlice(
     plan = planScan(row.fields, row.filters as never, row.customerAccountId);
     formatTime = createTimeFormatter(row.timeFormat, row.timeZoneName);
   } catch (error) {
-    throw new PermanentExportError(String(error));
+    throw new PermanentExportError(error instanceof Error ? error.message : String(error));
   }
   const encode = createRowEncoder(row.fields, formatTime);
 
@@ -196,9 +197,13 @@ async function writeSlice(
       await parts.write(value);
     }
   })();
+  let closing = false;
   const drainEndedEarly = drain.then(() => {
-    throw new Error("compressed stream ended early");
+    // Once the writer closes, the readable may finish before close() resolves: that is the normal end.
+    if (!closing) throw new Error("compressed stream ended early");
   });
+  // Observed through the races below; a failure before the first race must not go unhandled.
+  drainEndedEarly.catch(() => {});
   const encoder = new TextEncoder();
   const push = (text: string) => Promise.race([writer.write(encoder.encode(text)), drainEndedEarly]);
 
@@ -211,13 +216,19 @@ async function writeSlice(
   let finished = false;
   try {
     if (row.step === 0) await push(csvHeader(row.fields));
-    let next = fetchPage(env, plan, cursor, settings.pageRows);
+    // A prefetched page is dropped when the slice stops early; its failure must not go unhandled.
+    const prefetch = (from: Cursor | null) => {
+      const page = fetchPage(env, plan, from, settings.pageRows);
+      page.catch(() => {});
+      return page;
+    };
+    let next = prefetch(cursor);
     for (;;) {
       const page = await next;
       const last = page[page.length - 1];
       finished = page.length < settings.pageRows;
       // Fetch the next page while this one is encoded and compressed.
-      if (!finished && last) next = fetchPage(env, plan, cursorOf(plan, last), settings.pageRows);
+      if (!finished && last) next = prefetch(cursorOf(plan, last));
       let text = "";
       for (const r of page) text += encode(r);
       if (text) await push(text);
@@ -225,6 +236,7 @@ async function writeSlice(
       if (last) cursor = cursorOf(plan, last);
       if (finished || rows >= settings.budgetRows || Date.now() >= deadline) break;
     }
+    closing = true;
     await Promise.race([writer.close(), drainEndedEarly]);
     await drain;
   } catch (error) {
@@ -274,7 +286,7 @@ async function complete(
     .where(held(row, owner))
     .returning({ id: cdrExports.id });
   if (!done) throw new ExportCancelled();
-  if (row.tailKey) await env.EXPORTS_BUCKET.delete(row.tailKey);
+  if (row.tailKey) await removeTail(env, row.uuid, row.tailKey);
   return "completed";
 }
 
@@ -313,9 +325,21 @@ async function checkpoint(
     if (newTailKey) await env.EXPORTS_BUCKET.delete(newTailKey);
     throw new ExportCancelled();
   }
-  if (row.tailKey) await env.EXPORTS_BUCKET.delete(row.tailKey);
   await enqueueExport(env, row.uuid, undefined, nextStep);
+  if (row.tailKey) await removeTail(env, row.uuid, row.tailKey);
   return "continued";
+}
+
+/**
+ * Deletes a checkpoint tail the export no longer needs. Best effort: once the checkpoint or completion is
+ * recorded, a failure here must not fail the slice (that would abort the upload the checkpoint now holds).
+ */
+async function removeTail(env: Env, uuid: string, key: string): Promise<void> {
+  try {
+    await env.EXPORTS_BUCKET.delete(key);
+  } catch (error) {
+    log("warn", "could not delete a checkpoint tail", { exportId: uuid, key, ...errorFields(error) });
+  }
 }
 
 /** Marks a Pending export Failed and cleans its upload and checkpoint tail. */
