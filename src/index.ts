@@ -1,6 +1,7 @@
-// The Worker: HTTP API, the export queue consumer, and the cron sweeper behind one entry.
+// The Worker: HTTP API, the export queue consumer, and the cron sweeper and retention behind one entry.
 import { app } from "./app";
 import { handleExportBatch } from "./exports/consumer";
+import { applyRetention } from "./exports/lifecycle";
 import { requeueStuckExports } from "./exports/sweeper";
 
 export default {
@@ -10,5 +11,6 @@ export default {
   },
   async scheduled(controller, env) {
     await requeueStuckExports(env, controller.scheduledTime);
+    await applyRetention(env, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env, unknown>;

@@ -1,5 +1,6 @@
 // Queue handlers: `cdr-exports` runs export slices; its dead-letter queue marks what it gave up on Failed.
 import { errorFields, log } from "../log";
+import { type CallbackMessage, deliverCallback, isCallbackMessage } from "./callbacks";
 import { isExportMessage } from "./queue";
 import { failExport, PermanentExportError, type RunOptions, runExport } from "./run-export";
 
@@ -53,9 +54,31 @@ export async function handleExportMessage(
   }
 }
 
+const CALLBACK_MAX_ATTEMPTS = 5;
+
+/** One callback delivery; failures retry with backoff, and after the last attempt it is given up (logged). */
+export async function handleCallbackMessage(
+  env: Env,
+  message: Message<CallbackMessage>,
+  fetcher?: typeof fetch,
+): Promise<void> {
+  if (await deliverCallback(env, message.body.callbackFor, fetcher)) {
+    message.ack();
+  } else if (message.attempts >= CALLBACK_MAX_ATTEMPTS) {
+    log("error", "callback given up", { exportId: message.body.callbackFor, attempts: message.attempts });
+    message.ack();
+  } else {
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
+}
+
 export async function handleExportBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   for (const message of batch.messages) {
-    if (batch.queue === DEAD_LETTER_QUEUE) {
+    if (isCallbackMessage(message.body)) {
+      // A callback never changes the export; in the dead-letter queue it is simply dropped.
+      if (batch.queue === DEAD_LETTER_QUEUE) message.ack();
+      else await handleCallbackMessage(env, message as Message<CallbackMessage>);
+    } else if (batch.queue === DEAD_LETTER_QUEUE) {
       if (isExportMessage(message.body)) await failExport(env, message.body.exportId, "dead-lettered");
       message.ack();
     } else {

@@ -3,6 +3,7 @@ import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { db } from "../db/client";
 import { cdrExports } from "../db/schema";
 import { errorFields, log } from "../log";
+import { enqueueCallback } from "./callbacks";
 import { type Cursor, cursorOf, fetchPage, planScan } from "./cdr-scan";
 import { createRowEncoder, csvHeader } from "./csv";
 import type { ExportRow } from "./export-store";
@@ -285,8 +286,18 @@ async function complete(
     })
     .where(held(row, owner))
     .returning({ id: cdrExports.id });
-  if (!done) throw new ExportCancelled();
+  if (!done) {
+    // Deleted while the upload was completing: the file it just stored must not outlive the export.
+    const now = await db(env)
+      .select({ status: cdrExports.status })
+      .from(cdrExports)
+      .where(eq(cdrExports.id, row.id))
+      .get();
+    if (now?.status === "Deleted") await env.EXPORTS_BUCKET.delete(objectKey(row.uuid));
+    throw new ExportCancelled();
+  }
   if (row.tailKey) await removeTail(env, row.uuid, row.tailKey);
+  await enqueueCallback(env, row.uuid, row.callbackUrl);
   return "completed";
 }
 
@@ -356,6 +367,7 @@ export async function failExport(env: Env, uuid: string, reason: string): Promis
     .where(and(eq(cdrExports.uuid, uuid), eq(cdrExports.status, "Pending")))
     .returning();
   if (!row) return;
+  await enqueueCallback(env, uuid, row.callbackUrl);
   await abortUpload(env.EXPORTS_BUCKET, objectKey(uuid), row.uploadId);
   if (row.tailKey) await env.EXPORTS_BUCKET.delete(row.tailKey);
   await db(env)
