@@ -1,7 +1,9 @@
 // Tests run inside workerd with the bindings of wrangler.jsonc (local D1, R2, Queues).
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+const NODE_TESTS = "test/**/*.node.test.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
@@ -30,6 +32,12 @@ export default defineConfig(async () => {
     test: {
       setupFiles: ["./test/apply-migrations.ts"],
       testTimeout: 60_000,
+      projects: [
+        // Everything runs inside workerd, but `*.node.test.ts`: tools workerd cannot run (code generation
+        // from strings, as ajv-based validators do) run in Node.
+        { extends: true, test: { name: "workers", exclude: [...configDefaults.exclude, NODE_TESTS] } },
+        { test: { name: "node", environment: "node", include: [NODE_TESTS] } },
+      ],
     },
   };
 });

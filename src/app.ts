@@ -8,8 +8,11 @@ import { MAX_INGEST_BYTES } from "./cdrs/ingest";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
 import { cors } from "./http/cors";
-import { JSON_API, MAX_BODY_BYTES } from "./http/json-api";
+import { JSON_API, MAX_BODY_BYTES, origin } from "./http/json-api";
 import { errorFields, log } from "./log";
+import { adminOpenApiDocument } from "./openapi/admin-document";
+import { customerOpenApiDocument } from "./openapi/customer-document";
+import { DOCS_BASE, docs } from "./openapi/docs-page";
 import { adminAccounts } from "./routes/admin/accounts";
 import { adminApiAccesses } from "./routes/admin/api-accesses";
 import { adminCdrExports } from "./routes/admin/cdr-exports";
@@ -65,6 +68,8 @@ app.use((c, next) => (c.req.path === INGEST_PATH ? ingestBodyLimit(c, next) : js
 app.use(etag({ weak: true, retainedHeaders: [...RETAINED_304_HEADERS, "set-cookie"] }));
 
 const customer = new Hono<AppEnv>();
+// The API description (no auth: it holds nothing a customer may not see).
+customer.get("/openapi.json", (c) => c.json(customerOpenApiDocument(origin(c))));
 customer.route("/auth", auth);
 customer.route("/cdr-exports", cdrExports);
 customer.route("/cdr-export-files", signedDownloads);
@@ -72,12 +77,16 @@ app.route("/api/rest/customer/v1", customer);
 
 const admin = new Hono<AppEnv>();
 admin.use(adminAuth);
+admin.get("/openapi.json", (c) => c.json(adminOpenApiDocument(origin(c))));
 admin.route("/contractors", adminContractors);
 admin.route("/accounts", adminAccounts);
 admin.route("/api-accesses", adminApiAccesses);
 admin.route("/cdrs", adminCdrs);
 admin.route("/cdr-exports", adminCdrExports);
 app.route("/api/rest/admin", admin);
+
+// Swagger UI for both documents, its files served by the Worker.
+app.route(DOCS_BASE, docs);
 
 function render(c: Context<AppEnv>, status: number, errors: unknown[], headers: Record<string, string> = {}) {
   return c.body(JSON.stringify({ errors }), status as 400, { "Content-Type": JSON_API, ...headers });

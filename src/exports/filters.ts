@@ -59,7 +59,7 @@ export const CUSTOMER_FILTERS: ReadonlySet<string> = new Set([
 
 export const OPERATOR_FILTERS: ReadonlySet<string> = new Set(Object.keys(FILTER_DEFINITIONS));
 
-const REQUIRED = ["time_start_gteq", "time_start_lt"] as const;
+export const REQUIRED_FILTERS = ["time_start_gteq", "time_start_lt"] as const;
 
 export type Filters = Record<string, string | number | boolean | string[] | number[]>;
 
@@ -80,7 +80,7 @@ export function normalizeFilters(
   const entries = Object.entries(input);
   const problems: string[] = [];
   const notAllowed = entries.map(([key]) => key).filter((key) => !allowed.has(key));
-  for (const key of REQUIRED) {
+  for (const key of REQUIRED_FILTERS) {
     if (!(key in input)) problems.push(`requires ${key}`);
   }
   if (notAllowed.length) problems.push(`${notAllowed.join(", ")} not allowed`);

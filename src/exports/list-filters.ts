@@ -117,6 +117,17 @@ export function listFilterConditions(query: URLSearchParams): SQL[] {
   return conditions;
 }
 
+/**
+ * Every `filter[...]` the list accepts (for the API description): the field, the operator, and whether the
+ * value is a comma-separated list. `time_format` has no operator and always takes a list.
+ */
+export function listFilters(): { name: string; field: string; op: string | null; list: boolean }[] {
+  const filters = Object.entries(FIELDS).flatMap(([field, { ops }]) =>
+    ops.map((op) => ({ name: `${field}_${op}`, field, op, list: LIST_OPS.has(op) })),
+  );
+  return [...filters, { name: "time_format", field: "time_format", op: null, list: true }];
+}
+
 function splitName(name: string): [Field, string] | null {
   for (const [fieldName, field] of Object.entries(FIELDS)) {
     if (!name.startsWith(`${fieldName}_`)) continue;
@@ -126,7 +137,7 @@ function splitName(name: string): [Field, string] | null {
   return null;
 }
 
-const SORTABLE: Record<string, SQLiteColumn> = {
+export const SORTABLE: Record<string, SQLiteColumn> = {
   id: cdrExports.id,
   status: cdrExports.status,
   "rows-count": cdrExports.rowsCount,

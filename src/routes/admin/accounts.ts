@@ -24,7 +24,7 @@ import {
 
 type Row = typeof accounts.$inferSelect;
 
-const attributes = z.object({
+export const attributes = z.object({
   name: requiredString(),
   // Lowercase, as Yeti renders uuids and as customers look accounts up.
   uuid: z

@@ -25,7 +25,7 @@ type Row = typeof apiAccesses.$inferSelect;
 
 const ACCOUNT_IDS = "must be an array of account ids";
 
-const attributes = z.object({
+export const attributes = z.object({
   login: requiredString(),
   password: z
     .string({ error: "is invalid" })

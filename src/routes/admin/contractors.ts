@@ -20,7 +20,7 @@ import {
 
 type Row = typeof contractors.$inferSelect;
 
-const attributes = z.object({
+export const attributes = z.object({
   name: requiredString(),
   customer: z.boolean({ error: "must be true or false" }).optional(),
   vendor: z.boolean({ error: "must be true or false" }).optional(),

@@ -6,6 +6,7 @@ import type { AppContext, AppEnv } from "../../context";
 import { findScopedAccountByUuid } from "../../db/queries";
 import { ApiError, type FieldProblem, validationError } from "../../errors";
 import { customerColumns } from "../../exports/columns";
+import { CUSTOMER_CREATE_FRAME } from "../../exports/create-document";
 import {
   type ExportRow,
   findScopedExport,
@@ -59,12 +60,8 @@ export function exportFormatAttributes(
 cdrExports.post("/", async (c) => {
   const scope = c.get("customer");
   await enforceRateLimit(c.env.EXPORT_RATE_LIMITER, `customer:${scope.customerId}`, 60);
-  const input = resourceFromDocument(
-    await readJsonBody(c),
-    "cdr-exports",
-    ["filters", "time-format", "time-zone-name"],
-    ["account"],
-  );
+  const { type, attributes, relationships } = CUSTOMER_CREATE_FRAME;
+  const input = resourceFromDocument(await readJsonBody(c), type, attributes, relationships);
   const problems: FieldProblem[] = [];
   const accountPointer = "/data/relationships/account";
   const linkage = toOneLinkage(input.relationships, "account");
