@@ -20,7 +20,12 @@ const DISCONNECTS = [
   [404, "Not Found"],
   [503, "Service Unavailable"],
 ];
-const AGENTS = ["Asterisk PBX 18.9.0", "FreeSWITCH-mod_sofia/1.10.9", "Yealink SIP-T46S 66.86.0.15", 'Zoiper "rv2.10"'];
+const AGENTS = [
+  "Asterisk PBX 18.9.0",
+  "FreeSWITCH-mod_sofia/1.10.9",
+  "Yealink SIP-T46S 66.86.0.15",
+  'Zoiper "rv2.10"',
+];
 const PREFIXES = ["380", "38044", "38067", "4420", "4930", "1212", "91", "3361"];
 
 function pgTime(micros) {

@@ -125,13 +125,15 @@ const since = new Date(Date.now() - 7 * 86_400_000).toISOString();
 const body = JSON.stringify({
   data: {
     type: "cdr-exports",
-    attributes: { filters: { time_start_gteq: since, time_start_lt: new Date(Date.now() + 3600_000).toISOString() } },
+    attributes: {
+      filters: { time_start_gteq: since, time_start_lt: new Date(Date.now() + 3600_000).toISOString() },
+    },
     relationships: { account: { data: { type: "accounts", id: demo.accountUuid } } },
   },
 });
 console.log(`
 ${demo.seeded ? `Demo data created: customer, two accounts, API access "${DEMO_LOGIN}" / "${DEMO_PASSWORD}", ${DEMO_CDRS} CDRs.` : "Local database already has data; demo data left as it is."}
-Serving on ${BASE}
+Serving on ${BASE}   (interactive API docs: ${BASE}/docs — paste the token below under "Authorize")
 
 Token (API access ${demo.accessId}):
   export TOKEN=${token}
