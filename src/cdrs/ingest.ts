@@ -73,7 +73,8 @@ export function parseNdjson(text: string): { rows: Cell[][]; problems: LineProbl
     }
     const record = object as Record<string, unknown>;
     for (const key of Object.keys(record)) {
-      if (!(key in CDR_COLUMNS)) problems.push({ line: number, column: key, message: "is not a CDR column" });
+      if (!Object.hasOwn(CDR_COLUMNS, key))
+        problems.push({ line: number, column: key, message: "is not a CDR column" });
     }
     for (const key of REQUIRED) {
       if (record[key] === undefined) problems.push({ line: number, column: key, message: "can't be blank" });

@@ -8,7 +8,8 @@ export type ByteRange = { offset: number; length: number };
  */
 export function parseRange(header: string | undefined, size: number): ByteRange | "unsatisfiable" | null {
   if (!header) return null;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  // The range unit is case-insensitive (RFC 9110 §14.1).
+  const match = /^bytes=(\d*)-(\d*)$/i.exec(header.trim());
   if (!match) return null;
   const [, first, last] = match as unknown as [string, string, string];
   if (first === "" && last === "") return null;
@@ -19,8 +20,10 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
     return { offset: size - length, length };
   }
   const start = Number(first);
-  const end = last === "" ? size - 1 : Number(last);
-  if (end < start) return null;
+  // last-pos < first-pos is an invalid range (ignored); checked on the given value, so that an open
+  // range starting at or past the end (`bytes=<size>-`) is unsatisfiable, not ignored.
+  if (last !== "" && Number(last) < start) return null;
   if (start >= size) return "unsatisfiable";
-  return { offset: start, length: Math.min(end, size - 1) - start + 1 };
+  const end = last === "" ? size - 1 : Math.min(Number(last), size - 1);
+  return { offset: start, length: end - start + 1 };
 }

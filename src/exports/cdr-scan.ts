@@ -15,7 +15,8 @@ export type ScanPlan = {
 };
 
 export function planScan(fields: readonly string[], filters: Filters, accountId: number | null): ScanPlan {
-  for (const field of fields) if (!(field in CDR_COLUMNS)) throw new Error(`unknown export field ${field}`);
+  for (const field of fields)
+    if (!Object.hasOwn(CDR_COLUMNS, field)) throw new Error(`unknown export field ${field}`);
   const { conditions, params } = filtersToSql(filters);
   if (accountId !== null) {
     conditions.unshift(`"customer_acc_id" = ?`);

@@ -62,7 +62,15 @@ export async function handleCallbackMessage(
   message: Message<CallbackMessage>,
   fetcher?: typeof fetch,
 ): Promise<void> {
-  if (await deliverCallback(env, message.body.callbackFor, fetcher)) {
+  let delivered: boolean;
+  try {
+    delivered = await deliverCallback(env, message.body.callbackFor, fetcher);
+  } catch (error) {
+    // E.g. D1 unavailable: retried with backoff like a failed delivery, not thrown out of the batch.
+    log("warn", "callback could not be sent", { exportId: message.body.callbackFor, ...errorFields(error) });
+    delivered = false;
+  }
+  if (delivered) {
     message.ack();
   } else if (message.attempts >= CALLBACK_MAX_ATTEMPTS) {
     log("error", "callback given up", { exportId: message.body.callbackFor, attempts: message.attempts });

@@ -1,8 +1,8 @@
 // Ending an export's life: delete (customer, operator, retention) and the retention sweep.
-import { and, eq, inArray, isNotNull, lt } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, lt, or } from "drizzle-orm";
 import { db } from "../db/client";
 import { cdrExports } from "../db/schema";
-import { log } from "../log";
+import { errorFields, log } from "../log";
 import type { ExportRow } from "./export-store";
 import { abortUpload } from "./part-writer";
 import { objectKey } from "./run-export";
@@ -10,9 +10,18 @@ import { objectKey } from "./run-export";
 const RETENTION_BATCH = 100;
 const DAY_MS = 86_400_000;
 
+/** Storage an export may still hold: its file, an open multipart upload, a checkpoint tail. */
+const holdsStorage = or(
+  isNotNull(cdrExports.objectKey),
+  isNotNull(cdrExports.uploadId),
+  isNotNull(cdrExports.tailKey),
+);
+
 /**
  * Marks the export Deleted first — a running consumer sees that at its next step and stops — then
- * removes the file, any open upload and checkpoint tail. A missing object is not an error.
+ * removes the file, any open upload and checkpoint tail. A missing object is not an error. Deleting an
+ * export that is already Deleted retries the clean-up an earlier delete could not finish.
+ * True when this call marked it Deleted.
  */
 export async function deleteExport(env: Env, row: ExportRow, now = Date.now()): Promise<boolean> {
   const [deleted] = await db(env)
@@ -20,15 +29,27 @@ export async function deleteExport(env: Env, row: ExportRow, now = Date.now()): 
     .set({ status: "Deleted", updatedAt: now, leaseOwner: null, leaseUntil: null })
     .where(and(eq(cdrExports.id, row.id), inArray(cdrExports.status, ["Pending", "Completed", "Failed"])))
     .returning();
-  if (!deleted) return false;
-  await removeFiles(env, deleted);
-  return true;
+  if (deleted) {
+    await removeFiles(env, deleted);
+    return true;
+  }
+  const leftover = await db(env)
+    .select()
+    .from(cdrExports)
+    .where(and(eq(cdrExports.id, row.id), eq(cdrExports.status, "Deleted"), holdsStorage))
+    .get();
+  if (leftover) await removeFiles(env, leftover);
+  return false;
 }
 
 async function removeFiles(env: Env, row: ExportRow): Promise<void> {
   const bucket = env.EXPORTS_BUCKET;
-  await abortUpload(bucket, objectKey(row.uuid), row.uploadId);
-  await bucket.delete([objectKey(row.uuid), ...(row.tailKey ? [row.tailKey] : [])]);
+  const key = objectKey(row.uuid);
+  await abortUpload(bucket, key, row.uploadId);
+  // The file and every checkpoint tail (`<key>.tail-<step>`), also one a best-effort clean-up missed.
+  const listed = await bucket.list({ prefix: key, limit: 1000 });
+  const keys = new Set([key, ...(row.tailKey ? [row.tailKey] : []), ...listed.objects.map((o) => o.key)]);
+  await bucket.delete([...keys]);
   await db(env)
     .update(cdrExports)
     .set({ objectKey: null, objectSize: null, uploadId: null, parts: [], tailKey: null, tailSize: 0 })
@@ -40,7 +61,11 @@ function retentionDays(env: Env): number {
   return Number.isFinite(n) && n > 0 ? n : 7;
 }
 
-/** Deletes Completed exports older than the retention, and aborts uploads Failed exports left open. */
+/**
+ * Deletes Completed exports older than the retention (oldest first, RETENTION_BATCH a run), aborts
+ * uploads Failed exports left open, and finishes clean-ups of Deleted exports a storage error
+ * interrupted. One export's failure is logged and does not stop the others.
+ */
 export async function applyRetention(
   env: Env,
   now = Date.now(),
@@ -50,18 +75,34 @@ export async function applyRetention(
     .select()
     .from(cdrExports)
     .where(and(eq(cdrExports.status, "Completed"), lt(cdrExports.updatedAt, before)))
+    .orderBy(asc(cdrExports.updatedAt))
     .limit(RETENTION_BATCH)
     .all();
-  for (const row of expired) await deleteExport(env, row, now);
+  let expiredCount = 0;
+  for (const row of expired) {
+    try {
+      if (await deleteExport(env, row, now)) expiredCount++;
+    } catch (error) {
+      log("error", "retention: delete failed", { exportId: row.uuid, ...errorFields(error) });
+    }
+  }
   const abandoned = await db(env)
     .select()
     .from(cdrExports)
-    .where(and(eq(cdrExports.status, "Failed"), isNotNull(cdrExports.uploadId)))
+    .where(and(inArray(cdrExports.status, ["Failed", "Deleted"]), holdsStorage))
     .limit(RETENTION_BATCH)
     .all();
-  for (const row of abandoned) await removeFiles(env, row);
-  if (expired.length || abandoned.length) {
-    log("info", "retention sweep", { expired: expired.length, aborted: abandoned.length });
+  let abortedCount = 0;
+  for (const row of abandoned) {
+    try {
+      await removeFiles(env, row);
+      abortedCount++;
+    } catch (error) {
+      log("error", "retention: clean-up failed", { exportId: row.uuid, ...errorFields(error) });
+    }
   }
-  return { expired: expired.length, aborted: abandoned.length };
+  if (expired.length || abandoned.length) {
+    log("info", "retention sweep", { expired: expiredCount, aborted: abortedCount });
+  }
+  return { expired: expiredCount, aborted: abortedCount };
 }

@@ -79,14 +79,20 @@ function base64url(bytes: ArrayBuffer): string {
     .replace(/=+$/, "");
 }
 
+/**
+ * Strict base64url: only the canonical spelling of the bytes is accepted. atob ignores the unused low
+ * bits of the last character, so without the round trip several signatures would verify as one.
+ */
 function fromBase64url(text: string): Uint8Array | null {
   if (!/^[A-Za-z0-9_-]{1,100}$/.test(text)) return null;
+  let bytes: Uint8Array;
   try {
     const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+    bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
   } catch {
     return null;
   }
+  return base64url(bytes.buffer as ArrayBuffer) === text ? bytes : null;
 }
 
 const message = (exportId: string, expires: number) => encoder.encode(`${exportId}.${expires}`);
@@ -109,7 +115,8 @@ export async function verifyWorkerUrl(
   signatureParam: string | undefined,
   now = Date.now(),
 ): Promise<"ok" | "expired" | "invalid"> {
-  const expires = /^\d{1,12}$/.test(expiresParam ?? "") ? Number(expiresParam) : Number.NaN;
+  // Canonical decimal only (no leading zeros): one URL per (export, expiry), like the signature below.
+  const expires = /^[1-9]\d{0,11}$/.test(expiresParam ?? "") ? Number(expiresParam) : Number.NaN;
   const signature = fromBase64url(signatureParam ?? "");
   if (!Number.isSafeInteger(expires) || !signature) return "invalid";
   const valid = await crypto.subtle.verify("HMAC", await hmacKey(env), signature, message(exportId, expires));

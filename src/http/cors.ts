@@ -3,7 +3,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 
 const ALLOW_METHODS = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
-const ALLOW_HEADERS = "Authorization, Content-Type, Accept, Range, If-None-Match, X-Request-Id";
+const ALLOW_HEADERS = "Authorization, Content-Type, Accept, Range, If-Range, If-None-Match, X-Request-Id";
 const EXPOSE_HEADERS = "Content-Disposition, Content-Range, ETag, X-Request-Id, Retry-After";
 
 /**

@@ -1,5 +1,6 @@
 // An expected-CSV builder for the export tests, written independently of src/exports (csv.ts, columns.ts,
-// time-format.ts): PostgreSQL COPY (FORMAT CSV, HEADER, FORCE_QUOTE *) of Yeti's customer columns.
+// time-format.ts): PostgreSQL COPY (FORMAT CSV, HEADER, FORCE_QUOTE *) of Yeti's customer columns, or of
+// any columns given with their kinds (operator exports).
 import { type CdrInput, micros } from "./cdrs";
 
 export type Kind = "time" | "bool" | "int" | "text";
@@ -97,12 +98,18 @@ function field(kind: Kind, value: unknown, format: Format, zone: string | null):
   }
 }
 
-/** The expected file: header, then rows newest first (ties: the later-inserted CDR, higher id, first). */
+/**
+ * The expected file: header, then rows newest first (ties: the later-inserted CDR, higher id, first).
+ * `columns` and `header` default to the customer columns; an operator export passes its own `fields`
+ * with their kinds and the header written out by hand. An `id` column takes the stored id from `ids`.
+ */
 export function expectedCsv(
   records: CdrInput[],
   ids: Map<string, number>,
   format: Format,
   zone: string | null,
+  columns: readonly (readonly [string, Kind])[] = COLUMNS,
+  header: string = HEADER,
 ) {
   const keyed = records.map((r) => ({
     r,
@@ -110,8 +117,10 @@ export function expectedCsv(
     id: ids.get(r.uuid as string) ?? Number.NaN,
   }));
   keyed.sort((a, b) => b.start - a.start || b.id - a.id);
-  let text = HEADER;
-  for (const { r } of keyed)
-    text += `${COLUMNS.map(([name, kind]) => field(kind, r[name], format, zone)).join(",")}\n`;
+  let text = header;
+  for (const { r, id } of keyed) {
+    const value = (name: string) => (name === "id" && r.id === undefined ? id : r[name]);
+    text += `${columns.map(([name, kind]) => field(kind, value(name), format, zone)).join(",")}\n`;
+  }
   return text;
 }

@@ -7,6 +7,7 @@ import { cdrExports } from "../../db/schema";
 import { ApiError, type FieldProblem, validationError } from "../../errors";
 import { callbackUrlProblem } from "../../exports/callbacks";
 import { CDR_COLUMNS, customerColumns } from "../../exports/columns";
+import { OPERATOR_CREATE_FRAME } from "../../exports/create-document";
 import { type ExportRow, insertExport } from "../../exports/export-store";
 import { normalizeFilters, OPERATOR_FILTERS } from "../../exports/filters";
 import { deleteExport } from "../../exports/lifecycle";
@@ -52,7 +53,8 @@ function fieldsFrom(value: unknown, problems: FieldProblem[]): string[] {
     problems.push({ key: "fields", message: "must be a non-empty list of column names", pointer });
     return [];
   }
-  const unknown = value.filter((f) => !(f in CDR_COLUMNS));
+  // Own keys only: `in` would let "constructor" or "toString" through to the SQL.
+  const unknown = value.filter((f) => !Object.hasOwn(CDR_COLUMNS, f));
   if (unknown.length) problems.push({ key: "fields", message: `${unknown.join(", ")} not allowed`, pointer });
   return [...new Set(value as string[])];
 }
@@ -69,12 +71,8 @@ async function find(c: AppContext): Promise<ExportRow> {
 
 export const adminCdrExports = new Hono<AppEnv>()
   .post("/", async (c) => {
-    const input = resourceFromDocument(
-      await readJsonBody(c),
-      "cdr-exports",
-      ["fields", "filters", "callback-url", "time-format", "time-zone-name"],
-      [],
-    );
+    const { type, attributes, relationships } = OPERATOR_CREATE_FRAME;
+    const input = resourceFromDocument(await readJsonBody(c), type, attributes, relationships);
     const a = input.attributes;
     const problems: FieldProblem[] = [];
     const fields = fieldsFrom(a.fields, problems);
@@ -116,7 +114,7 @@ export const adminCdrExports = new Hono<AppEnv>()
   .get("/:id", async (c) => jsonApi(c, { data: await render(c, await find(c)) }))
   .get("/:id/download", async (c) => downloadResponse(c, await find(c)))
   .delete("/:id", async (c) => {
-    const row = await find(c);
-    if (row.status !== "Deleted") await deleteExport(c.env, row);
+    // Also for an export already Deleted: that retries a clean-up a storage error interrupted.
+    await deleteExport(c.env, await find(c));
     return c.body(null, 204);
   });

@@ -163,7 +163,7 @@ async function downloadFor(c: AppContext, row: ExportRow): Promise<string | null
 
 cdrExports.delete("/:id", async (c) => {
   const { export: row } = await scopedExport(c);
-  if (row.status !== "Deleted") await deleteExport(c.env, row);
+  await deleteExport(c.env, row);
   return c.body(null, 204);
 });
 

@@ -1,4 +1,4 @@
-// Serves a Completed export's gzip file from R2: GET/HEAD, single Range requests, ETag and If-None-Match.
+// Serves a Completed export's gzip file from R2: GET/HEAD, one Range (and If-Range), ETag, If-None-Match.
 import type { AppContext } from "../../context";
 import { ApiError } from "../../errors";
 import { parseRange } from "../../exports/byte-range";
@@ -15,6 +15,16 @@ function notModified(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   const bare = (tag: string) => tag.trim().replace(/^W\//, "");
   return header.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
+}
+
+/**
+ * If-Range (RFC 9110 §13.1.5): the Range is honoured only when the validator is the object's ETag
+ * (strong comparison); another ETag or a date means the client holds another version: send it all.
+ */
+function rangeApplies(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return true;
+  const tag = header.trim();
+  return !tag.startsWith("W/") && tag === etag;
 }
 
 export async function downloadResponse(c: AppContext, row: ExportRow): Promise<Response> {
@@ -39,7 +49,9 @@ export async function downloadResponse(c: AppContext, row: ExportRow): Promise<R
   };
   if (notModified(c.req.header("If-None-Match"), head.httpEtag)) return c.body(null, 304, headers);
 
-  const range = parseRange(c.req.header("Range"), head.size);
+  const range = rangeApplies(c.req.header("If-Range"), head.httpEtag)
+    ? parseRange(c.req.header("Range"), head.size)
+    : null;
   if (range === "unsatisfiable") {
     return c.body(null, 416, { ...headers, "Content-Range": `bytes */${head.size}` });
   }
