@@ -48,6 +48,7 @@ CREATE TABLE `cdr_exports` (
 	`created_at` integer NOT NULL,
 	`updated_at` integer NOT NULL,
 	`step` integer DEFAULT 0 NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
 	`rows_written` integer DEFAULT 0 NOT NULL,
 	`cursor_time_start` integer,
 	`cursor_id` integer,
@@ -117,6 +118,7 @@ CREATE TABLE `cdrs` (
 CREATE UNIQUE INDEX `cdrs_uuid_unique` ON `cdrs` (`uuid`);--> statement-breakpoint
 CREATE INDEX `cdrs_account_time_idx` ON `cdrs` (`customer_acc_id`,`time_start`,`id`);--> statement-breakpoint
 CREATE INDEX `cdrs_customer_time_idx` ON `cdrs` (`customer_id`,`time_start`);--> statement-breakpoint
+CREATE INDEX `cdrs_time_idx` ON `cdrs` (`time_start`,`id`);--> statement-breakpoint
 CREATE TABLE `contractors` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,

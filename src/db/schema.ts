@@ -84,6 +84,8 @@ export const cdrExports = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
     // Pipeline state: the checkpoint a resumed invocation continues from.
     step: integer("step").notNull().default(0),
+    /** Claims of the current step; reset at each checkpoint. */
+    attempts: integer("attempts").notNull().default(0),
     rowsWritten: integer("rows_written").notNull().default(0),
     cursorTimeStart: integer("cursor_time_start"),
     cursorId: integer("cursor_id"),
@@ -161,5 +163,7 @@ export const cdrs = sqliteTable(
     // The export scan: one account, a time range, newest first, keyset on (time_start, id).
     index("cdrs_account_time_idx").on(t.customerAccId, t.timeStart, t.id),
     index("cdrs_customer_time_idx").on(t.customerId, t.timeStart),
+    // Operator exports without an account scan by time alone.
+    index("cdrs_time_idx").on(t.timeStart, t.id),
   ],
 );

@@ -2,14 +2,12 @@
 import { errorFields, log } from "../log";
 import { type CallbackMessage, deliverCallback, isCallbackMessage } from "./callbacks";
 import { isExportMessage } from "./queue";
-import { failExport, PermanentExportError, type RunOptions, runExport } from "./run-export";
+import { failExport, maxAttempts, PermanentExportError, type RunOptions, runExport } from "./run-export";
 
 export const DEAD_LETTER_QUEUE = "cdr-exports-dlq";
 
-function maxAttempts(env: Env): number {
-  const n = Number(env.EXPORT_MAX_ATTEMPTS);
-  return Number.isSafeInteger(n) && n > 0 ? n : 6;
-}
+/** How long a message waits when another invocation holds the export's lease. */
+const BUSY_RETRY_SECONDS = 60;
 
 /** 10 s, 20 s, 40 s ... capped at 5 minutes. */
 export function retryDelaySeconds(attempts: number): number {
@@ -35,8 +33,10 @@ export async function handleExportMessage(
       outcome,
       attempts: message.attempts,
     });
-    // "busy": another consumer holds the lease and will continue the export itself.
-    message.ack();
+    // "busy": another invocation holds the lease. Come back later: if it died, its lease runs out and
+    // this message takes over; if it lives on, the step moves and this message is skipped then.
+    if (outcome === "busy") message.retry({ delaySeconds: BUSY_RETRY_SECONDS });
+    else message.ack();
   } catch (error) {
     const permanent = error instanceof PermanentExportError;
     if (permanent || message.attempts >= maxAttempts(env)) {
@@ -87,7 +87,10 @@ export async function handleExportBatch(batch: MessageBatch<unknown>, env: Env):
       if (batch.queue === DEAD_LETTER_QUEUE) message.ack();
       else await handleCallbackMessage(env, message as Message<CallbackMessage>);
     } else if (batch.queue === DEAD_LETTER_QUEUE) {
-      if (isExportMessage(message.body)) await failExport(env, message.body.exportId, "dead-lettered");
+      // Only at the message's step: a stale message must not fail an export that has moved on.
+      if (isExportMessage(message.body)) {
+        await failExport(env, message.body.exportId, "dead-lettered", message.body.step ?? 0);
+      }
       message.ack();
     } else {
       await handleExportMessage(env, message);

@@ -1,5 +1,5 @@
 // The D1 queries behind the cdr-exports routes: create, scoped lookups and the paged list.
-import { and, count, eq, inArray, type SQL } from "drizzle-orm";
+import { and, count, eq, type SQL, sql } from "drizzle-orm";
 import type { CustomerScope } from "../context";
 import { db } from "../db/client";
 import { accounts, cdrExports } from "../db/schema";
@@ -40,7 +40,10 @@ export async function insertExport(env: Env, input: NewExport): Promise<ExportRo
 function scopeCondition(scope: CustomerScope): SQL | undefined {
   return and(
     eq(accounts.contractorId, scope.customerId),
-    scope.accountIds.length ? inArray(accounts.id, scope.accountIds) : undefined,
+    // One JSON parameter however long the list: D1 binds at most 100 values per statement.
+    scope.accountIds.length
+      ? sql`${accounts.id} IN (SELECT value FROM json_each(${JSON.stringify(scope.accountIds)}))`
+      : undefined,
   );
 }
 

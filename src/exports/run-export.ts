@@ -1,5 +1,5 @@
 // One invocation's share of an export: claim it, stream CDRs → CSV → gzip → R2 parts, then checkpoint or finish.
-import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { db } from "../db/client";
 import { cdrExports } from "../db/schema";
 import { errorFields, log } from "../log";
@@ -23,7 +23,13 @@ export type RunOptions = Partial<ExportSettings> & {
   afterPart?: (partNumber: number) => Promise<void>;
 };
 
-export type RunOutcome = "completed" | "continued" | "skipped" | "busy" | "cancelled";
+export type RunOutcome = "completed" | "continued" | "skipped" | "busy" | "cancelled" | "failed";
+
+/** Claims of one step before the export is Failed; counts invocations that died without a word too. */
+export function maxAttempts(env: Env): number {
+  const n = Number(env.EXPORT_MAX_ATTEMPTS);
+  return Number.isSafeInteger(n) && n > 0 ? n : 6;
+}
 
 /** An error that retrying cannot fix: the export is marked Failed at once. */
 export class PermanentExportError extends Error {}
@@ -69,7 +75,7 @@ async function claim(
   const now = Date.now();
   const [row] = await db(env)
     .update(cdrExports)
-    .set({ leaseOwner: owner, leaseUntil: now + leaseMs })
+    .set({ leaseOwner: owner, leaseUntil: now + leaseMs, attempts: sql`${cdrExports.attempts} + 1` })
     .where(
       and(
         eq(cdrExports.uuid, uuid),
@@ -100,6 +106,11 @@ export async function runExport(
   const owner = crypto.randomUUID();
   const row = await claim(env, message.exportId, step, owner, settings.budgetMs + LEASE_MARGIN_MS);
   if (!row) return "busy";
+  // An invocation killed mid-slice (CPU or memory limit) raises no error; its claims still count.
+  if (row.attempts > maxAttempts(env)) {
+    await failExport(env, row.uuid, "retries exhausted", step);
+    return "failed";
+  }
   try {
     return await runClaimed(env, row, owner, settings, options);
   } catch (error) {
@@ -287,13 +298,13 @@ async function complete(
     .where(held(row, owner))
     .returning({ id: cdrExports.id });
   if (!done) {
-    // Deleted while the upload was completing: the file it just stored must not outlive the export.
+    // Deleted or failed while the upload was completing: the file just stored must not outlive the export.
     const now = await db(env)
       .select({ status: cdrExports.status })
       .from(cdrExports)
       .where(eq(cdrExports.id, row.id))
       .get();
-    if (now?.status === "Deleted") await env.EXPORTS_BUCKET.delete(objectKey(row.uuid));
+    if (now?.status !== "Pending") await env.EXPORTS_BUCKET.delete(objectKey(row.uuid));
     throw new ExportCancelled();
   }
   if (row.tailKey) await removeTail(env, row.uuid, row.tailKey);
@@ -319,6 +330,7 @@ async function checkpoint(
     .update(cdrExports)
     .set({
       step: nextStep,
+      attempts: 0,
       rowsWritten,
       cursorTimeStart: cursor.timeStart,
       cursorId: cursor.id,
@@ -354,7 +366,7 @@ async function removeTail(env: Env, uuid: string, key: string): Promise<void> {
 }
 
 /** Marks a Pending export Failed and cleans its upload and checkpoint tail. */
-export async function failExport(env: Env, uuid: string, reason: string): Promise<void> {
+export async function failExport(env: Env, uuid: string, reason: string, step?: number): Promise<void> {
   const [row] = await db(env)
     .update(cdrExports)
     .set({
@@ -364,7 +376,13 @@ export async function failExport(env: Env, uuid: string, reason: string): Promis
       leaseOwner: null,
       leaseUntil: null,
     })
-    .where(and(eq(cdrExports.uuid, uuid), eq(cdrExports.status, "Pending")))
+    .where(
+      and(
+        eq(cdrExports.uuid, uuid),
+        eq(cdrExports.status, "Pending"),
+        step === undefined ? undefined : eq(cdrExports.step, step),
+      ),
+    )
     .returning();
   if (!row) return;
   await enqueueCallback(env, uuid, row.callbackUrl);

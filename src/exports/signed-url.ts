@@ -40,8 +40,21 @@ export async function presignR2(credentials: R2Credentials, key: string, filenam
   return signed.url;
 }
 
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/** The HMAC key, derived once per isolate and secret (a list page signs up to 1000 links). */
+function hmacKey(env: Env): Promise<CryptoKey> {
+  const cacheKey = `${env.DOWNLOAD_URL_SECRET ?? ""}\u0000${env.CUSTOMER_V1_JWT_SECRET}`;
+  let key = keys.get(cacheKey);
+  if (!key) {
+    key = importHmacKey(env);
+    keys.set(cacheKey, key);
+  }
+  return key;
+}
+
 /** The HMAC key: derived from the JWT secret with HKDF (its own purpose label), unless one is set. */
-async function hmacKey(env: Env): Promise<CryptoKey> {
+async function importHmacKey(env: Env): Promise<CryptoKey> {
   if (env.DOWNLOAD_URL_SECRET) {
     return crypto.subtle.importKey(
       "raw",

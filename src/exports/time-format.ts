@@ -14,6 +14,8 @@ const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
 /** true for an IANA zone name Intl accepts (e.g. "Europe/Kyiv", "UTC", "Asia/Kolkata"); false for "Mars/Base", "", garbage. */
 export function isValidTimeZone(name: string): boolean {
   if (!ZONE_NAME.test(name)) return false;
+  // Intl matches zone names in any case; Yeti's list is case-sensitive (every part starts uppercase).
+  if (!name.split("/").every((part) => /^[A-Z]/.test(part))) return false;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: name });
     return true;

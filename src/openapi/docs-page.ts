@@ -126,7 +126,7 @@ docs.get("/", (c) => c.html(PAGE));
 
 docs.get("/assets/:name", async (c) => {
   const name = c.req.param("name");
-  const asset = ASSETS[name];
+  const asset = Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
   if (!asset) return c.notFound();
   return c.body(asset.body, 200, {
     "Content-Type": asset.type,
