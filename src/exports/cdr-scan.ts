@@ -27,7 +27,9 @@ export function planScan(fields: readonly string[], filters: Filters, accountId:
   const order = `ORDER BY "time_start" DESC, "id" DESC LIMIT ?`;
   return {
     first: `${select} WHERE ${where} ${order}`,
-    after: `${select} WHERE ${where} AND ("time_start", "id") < (?, ?) ${order}`,
+    // Spelled out rather than as a row value: SQLite then bounds the index range at the cursor instead of
+    // walking down from the filter's upper bound on every page (which made long exports quadratic).
+    after: `${select} WHERE ${where} AND "time_start" <= ? AND ("time_start" < ? OR "id" < ?) ${order}`,
     params,
     cursorAt: fields.length,
   };
@@ -41,7 +43,7 @@ export async function fetchPage(
   limit: number,
 ): Promise<ScanRow[]> {
   const statement = cursor
-    ? env.DB.prepare(plan.after).bind(...plan.params, cursor.timeStart, cursor.id, limit)
+    ? env.DB.prepare(plan.after).bind(...plan.params, cursor.timeStart, cursor.timeStart, cursor.id, limit)
     : env.DB.prepare(plan.first).bind(...plan.params, limit);
   return statement.raw<ScanRow>();
 }
