@@ -1,0 +1,206 @@
+// The summary table and the Markdown report of a bench run (bench/out/results.md).
+
+const MiB = 2 ** 20;
+const fmt = (n, digits = 0) =>
+  Number(n).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const met = (ok) => (ok ? "met" : "NOT met");
+
+/** [metric, measured, target, verdict] rows. */
+function rows(r) {
+  const t = r.targets;
+  const out = [];
+  const ratio = r.large.rowsPerSec / r.baseline.rowsPerSec;
+  out.push([
+    `Export throughput (${fmt(r.large.rows)} rows)`,
+    `${fmt(r.large.rowsPerSec)} rows/s (${fmt(r.large.ms / 1000, 1)} s) vs sqlite3 \\| gzip ${fmt(r.baseline.rowsPerSec)} rows/s (${fmt(r.baseline.wallMs / 1000, 1)} s) = ${fmt(ratio, 2)}×`,
+    `≥ ${fmt(t.throughputRatio, 1)}×`,
+    met(ratio >= t.throughputRatio),
+  ]);
+  // Two readings of the memory target: the whole workerd process (the Worker plus the local D1 and R2
+  // simulators it hosts), and the Worker isolate's own V8 heap, where the inspector could read it.
+  const { small, large } = r;
+  const sizes = `${fmt(small.rows)} → ${fmt(large.rows)} rows`;
+  const memRatio = large.hwm / small.hwm;
+  const aboveIdle = (e) => fmt((e.hwm - e.idleHwm) / MiB);
+  out.push([
+    `Peak memory, workerd VmHWM: Worker + local D1/R2 (${sizes})`,
+    `${fmt(small.hwm / MiB)} MiB → ${fmt(large.hwm / MiB)} MiB = ${fmt(memRatio, 2)}×; ` +
+      `above idle ${aboveIdle(small)} → ${aboveIdle(large)} MiB`,
+    `≤ ${fmt(t.memoryRatio, 1)}×`,
+    met(memRatio <= t.memoryRatio),
+  ]);
+  const heapMetric = `Worker heap peak, V8 used (${sizes})`;
+  if (!small.heap || !large.heap) out.push([heapMetric, "not read (see the bench log)", "—", "—"]);
+  else {
+    const heapRatio = large.heap.peakUsed / small.heap.peakUsed;
+    out.push([
+      heapMetric,
+      `${fmt(small.heap.peakUsed / MiB, 1)} MiB → ${fmt(large.heap.peakUsed / MiB, 1)} MiB = ${fmt(heapRatio, 2)}×; ` +
+        `V8 total ${fmt(small.heap.peakTotal / MiB, 1)} → ${fmt(large.heap.peakTotal / MiB, 1)} MiB`,
+      `≤ ${fmt(t.memoryRatio, 1)}×`,
+      met(heapRatio <= t.memoryRatio),
+    ]);
+  }
+  if (r.api) {
+    const { noop, list, post } = r.api;
+    const postRatio = post.rps / noop.rps;
+    out.push([
+      `POST /cdr-exports (${r.api.connections} conn., ${r.api.seconds} s)`,
+      `${fmt(post.rps)} req/s, p50 ${post.p50} ms, p99 ${post.p99} ms; ${fmt(postRatio, 2)}× no-op`,
+      `≥ ${t.postVsNoop}× no-op, p99 < ${t.postP99Ms} ms`,
+      met(postRatio >= t.postVsNoop && post.p99 < t.postP99Ms),
+    ]);
+    out.push([
+      "GET /cdr-exports (50 of 10k)",
+      `${fmt(list.rps)} req/s, p50 ${list.p50} ms, p99 ${list.p99} ms; ${fmt(list.rps / noop.rps, 2)}× no-op`,
+      "—",
+      "—",
+    ]);
+    out.push([
+      "No-op (JSON 404)",
+      `${fmt(noop.rps)} req/s, p50 ${noop.p50} ms, p99 ${noop.p99} ms`,
+      "—",
+      "—",
+    ]);
+  }
+  out.push([
+    `Latency to file, 1k rows (median of ${r.latency.runs.length})`,
+    `${fmt(r.latency.medianMs)} ms (min ${fmt(r.latency.minMs)}, max ${fmt(r.latency.maxMs)})`,
+    `< ${fmt(t.latencyMs)} ms`,
+    met(r.latency.medianMs < t.latencyMs),
+  ]);
+  return out;
+}
+
+export function renderTable(r) {
+  const header = ["metric", "measured", "target", "verdict"];
+  const body = rows(r);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+function markdownTable(header, body) {
+  return [`| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`]
+    .concat(body.map((row) => `| ${row.join(" | ")} |`))
+    .join("\n");
+}
+
+export function renderReport(r) {
+  const m = r.machine;
+  const parts = [];
+  parts.push(`# Bench run ${r.startedAt}\n`);
+  parts.push(
+    `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, wrangler ${m.wrangler}, ` +
+      `workerd ${m.workerd}, ${m.sqlite3}, ${m.gzip}, autocannon ${m.autocannon}; commit ${m.commit}` +
+      `${m.dirty ? " + uncommitted src/ changes" : ""}. Load average at start ${r.loadavg.start}, at end ${r.loadavg.end}.\n`,
+  );
+  parts.push(
+    `Command: \`npm run bench${r.args.length ? ` -- ${r.args.join(" ")}` : ""}\` (${r.totalSeconds} s)\n`,
+  );
+  parts.push(markdownTable(["metric", "measured", "target", "verdict"], rows(r)));
+  parts.push("\n## Details\n");
+  if (r.load) {
+    parts.push(
+      `- Load: ${fmt(r.load.rows)} CDRs in ${fmt(r.load.ms / 1000, 1)} s (${fmt(r.load.rows / (r.load.ms / 1000))} rows/s), ` +
+        `${r.load.requests} NDJSON requests, ${fmt(r.load.bytes / MiB)} MiB.`,
+    );
+  }
+  const b = r.baseline;
+  parts.push(
+    `- Baseline runs (wall / CPU s): ${b.runs.map((x) => `${fmt(x.wallMs / 1000, 2)} / ${fmt(x.cpuMs / 1000, 2)}`).join(", ")}; ` +
+      `file ${fmt(b.bytes / MiB, 1)} MiB; SQLite scan alone ${fmt(b.scan.wallMs / 1000, 2)} s.`,
+  );
+  for (const [name, e] of [
+    ["Large export", r.large],
+    ["Small export", r.small],
+  ]) {
+    parts.push(
+      `- ${name}: ${fmt(e.rows)} rows in ${fmt(e.ms / 1000, 2)} s (${fmt(e.rowsPerSec)} rows/s), workerd CPU ${fmt(e.cpuMs / 1000, 1)} s; ` +
+        `file ${fmt(e.bytes / MiB, 1)} MiB, ${fmt(e.lines)} lines (${e.linesOk ? "= rows + 1" : "WRONG"})` +
+        `${e.sameAsBaseline === undefined ? "" : `, content ${e.sameAsBaseline ? "equals" : "DIFFERS from"} the baseline's (quotes aside)`}; ` +
+        `VmHWM idle ${fmt(e.idleHwm / MiB)} MiB → ${fmt(e.hwm / MiB)} MiB, sampled peak VmRSS ${fmt(e.peakRss / MiB)} MiB` +
+        (e.heap
+          ? `; Worker V8 heap (every ${e.heap.everyMs} ms, ${fmt(e.heap.samples)} samples) used idle ` +
+            `${fmt(e.heap.idleUsed / MiB, 1)} MiB → peak ${fmt(e.heap.peakUsed / MiB, 1)} MiB (total ` +
+            `${fmt(e.heap.peakTotal / MiB, 1)} MiB)` +
+            (e.heap.afterGcUsed === undefined
+              ? "."
+              : `, ${fmt(e.heap.afterGcUsed / MiB, 1)} MiB after a full GC.`)
+          : "; Worker heap not read."),
+    );
+  }
+  parts.push(`- Latency runs (ms): ${r.latency.runs.map((x) => fmt(x.ms)).join(", ")}.`);
+  if (r.api) {
+    for (const via of ["wrangler", "direct"]) {
+      const a = r.api[via];
+      if (!a) continue;
+      for (const x of [a.noop, a.list, a.post]) {
+        parts.push(
+          `- ${x.title} (${via === "wrangler" ? "through wrangler's port" : "straight to the user workerd"}): ` +
+            `${fmt(x.requests)} requests, ${fmt(x.rps)} req/s, p50 ${x.p50} ms, p99 ${x.p99} ms, ` +
+            `max ${x.max} ms, non-2xx ${x.non2xx}, errors ${x.errors}.`,
+        );
+      }
+      parts.push(
+        `  - POST/no-op ${fmt(a.post.rps / a.noop.rps, 2)}×; ${fmt(a.drain.ms / 1000, 0)} s after the POST run, ` +
+          `${fmt(a.drain.pending)} of its exports were still Pending (queue consumer backlog).`,
+      );
+    }
+  }
+  if (r.api?.cpu) {
+    parts.push("\n## API CPU profiles (5 s at the same concurrency, straight to the user workerd)\n");
+    for (const [name, cpu] of Object.entries(r.api.cpu)) {
+      parts.push(`${name}: ${fmt(cpu.totalMs / 1000, 1)} s sampled, self time by file:\n`);
+      parts.push(
+        markdownTable(
+          ["file / frame", "self ms", "share"],
+          cpu.files.map((f) => [f.name, fmt(f.ms), `${fmt(100 * f.share, 1)} %`]),
+        ),
+      );
+      parts.push("");
+    }
+  }
+  if (r.profileError) parts.push(`\nProfile failed: ${r.profileError}\n`);
+  if (r.profile) {
+    const p = r.profile;
+    parts.push("\n## Profile\n");
+    parts.push("Stages of bench/profile-worker.ts, each run alone over all rows, sequential pages:\n");
+    parts.push(
+      markdownTable(
+        ["up to stage", "wall s", "own s", "own share", "in-worker D1 wait s"],
+        Object.values(p.stages).map((s) => [
+          s.stage,
+          fmt(s.wallMs / 1000, 2),
+          fmt(s.ownMs / 1000, 2),
+          `${fmt((100 * s.ownMs) / p.stages.r2.wallMs)} %`,
+          fmt(s.d1Ms / 1000, 2),
+        ]),
+      ),
+    );
+    parts.push(
+      `\nScan alone by page size: ${Object.entries(p.pageRows)
+        .map(([n, s]) => `${n} rows/page ${fmt(s.wallMs / 1000, 2)} s`)
+        .join(", ")}; ${p.stages.scan.pageRows} rows/page ${fmt(p.stages.scan.wallMs / 1000, 2)} s.\n`,
+    );
+    if (!p.cpu) return `${parts.join("\n")}\n`;
+    parts.push(
+      `CPU profile of one real export (${fmt(p.cpu.exportMs / 1000, 1)} s under the profiler, workerd CPU ` +
+        `${fmt(p.cpu.workerdCpuMs / 1000, 1)} s, ${fmt(p.cpu.totalMs / 1000, 1)} s sampled), self time by file:\n`,
+    );
+    parts.push(
+      markdownTable(
+        ["file / frame", "self ms", "share"],
+        p.cpu.files.map((f) => [f.name, fmt(f.ms), `${fmt(100 * f.share, 1)} %`]),
+      ),
+    );
+    parts.push("\nTop functions:\n");
+    parts.push(
+      markdownTable(
+        ["function", "self ms", "share"],
+        p.cpu.functions.map((f) => [f.name, fmt(f.ms), `${fmt(100 * f.share, 1)} %`]),
+      ),
+    );
+  }
+  return `${parts.join("\n")}\n`;
+}
