@@ -24,7 +24,7 @@ async function runStage(env: Env, query: URLSearchParams): Promise<Record<string
     CUSTOMER_FILTERS,
   );
   const plan = planScan(fields, filters, Number(query.get("account")));
-  const encode = createRowEncoder(fields, createTimeFormatter("with_timezone", null));
+  const encode = createRowEncoder(plan.segments, createTimeFormatter("with_timezone", null));
   const utf8 = new TextEncoder();
 
   const key = `bench/profile-${crypto.randomUUID()}.csv.gz`;

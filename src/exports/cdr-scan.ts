@@ -1,5 +1,5 @@
 // The export's read side: one keyset-paged SQL scan of `cdrs`, newest first, bound parameters only.
-import { CDR_COLUMNS } from "./columns";
+import { type CsvSegment, csvSegments, segmentSql } from "./csv";
 import { type Filters, filtersToSql } from "./filters";
 
 export type Cursor = { timeStart: number; id: number };
@@ -10,19 +10,20 @@ export type ScanPlan = {
   first: string;
   after: string;
   params: (string | number)[];
-  /** Index of the trailing time_start and id in each row (after the export's fields). */
+  /** What each row holds before the cursor columns (see CsvSegment). */
+  segments: CsvSegment[];
+  /** Index of the trailing time_start and id in each row (after the segments). */
   cursorAt: number;
 };
 
 export function planScan(fields: readonly string[], filters: Filters, accountId: number | null): ScanPlan {
-  for (const field of fields)
-    if (!Object.hasOwn(CDR_COLUMNS, field)) throw new Error(`unknown export field ${field}`);
+  const segments = csvSegments(fields);
   const { conditions, params } = filtersToSql(filters);
   if (accountId !== null) {
     conditions.unshift(`"customer_acc_id" = ?`);
     params.unshift(accountId);
   }
-  const select = `SELECT ${[...fields.map((f) => `"${f}"`), `"time_start"`, `"id"`].join(", ")} FROM cdrs`;
+  const select = `SELECT ${[...segments.map(segmentSql), `"time_start"`, `"id"`].join(", ")} FROM cdrs`;
   const where = conditions.length ? conditions.join(" AND ") : "1";
   const order = `ORDER BY "time_start" DESC, "id" DESC LIMIT ?`;
   return {
@@ -31,7 +32,8 @@ export function planScan(fields: readonly string[], filters: Filters, accountId:
     // walking down from the filter's upper bound on every page (which made long exports quadratic).
     after: `${select} WHERE ${where} AND "time_start" <= ? AND ("time_start" < ? OR "id" < ?) ${order}`,
     params,
-    cursorAt: fields.length,
+    segments,
+    cursorAt: segments.length,
   };
 }
 

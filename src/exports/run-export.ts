@@ -196,7 +196,7 @@ async function writeSlice(
   } catch (error) {
     throw new PermanentExportError(error instanceof Error ? error.message : String(error));
   }
-  const encode = createRowEncoder(row.fields, formatTime);
+  const encode = createRowEncoder(plan.segments, formatTime);
 
   // Each invocation writes one gzip member; members concatenated are one valid gzip file.
   const gzip = new CompressionStream("gzip");
