@@ -118,8 +118,8 @@ const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 function logMemory(e) {
   const heap = e.heap
     ? `; Worker V8 heap used idle ${mib(e.heap.idleUsed)}, peak ${mib(e.heap.peakUsed)} ` +
-      `(total ${mib(e.heap.peakTotal)}, ${e.heap.samples} samples)` +
-      (e.heap.afterGcUsed === undefined ? "" : `, after GC ${mib(e.heap.afterGcUsed)}`)
+      `(total ${mib(e.heap.peakTotal)}), ArrayBuffers ${mib(e.heap.peakBuffers)} ` +
+      `(${e.heap.samples} readings, longest gap ${e.heap.maxGapMs} ms)`
     : "";
   log(`  memory: workerd VmHWM ${mib(e.hwm)} (idle ${mib(e.idleHwm)})${heap}`);
 }

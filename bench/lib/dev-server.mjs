@@ -182,7 +182,7 @@ export class DevServer {
     this.label = label;
     this.vars = vars;
     this.logFile = path.join(OUT, `wrangler-${label}.log`);
-    // The inspector proxy names its targets after the Worker (see inspector() in profile.mjs).
+    // To pick the Worker's inspector target by name where one is listed (inspector() in profile.mjs).
     this.workerName = JSON.parse(stripJsonc(readFileSync(config, "utf8"))).name;
   }
 

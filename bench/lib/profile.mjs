@@ -33,13 +33,16 @@ export async function stageProfile(base, { accountId, fromMs, toMs, pageRows, re
 }
 
 /**
- * A Chrome DevTools protocol session with the Worker `server` runs (Node 22's global WebSocket), through
- * wrangler dev's inspector proxy. It lists one target per user Worker, `ws://<host>/<worker name>`, and
- * takes one client per target at a time (a second one is closed with 1013).
+ * A Chrome DevTools protocol session with the Worker `server` runs (Node 22's global WebSocket). wrangler
+ * dev's `--inspector-port` is its InspectorProxyWorker: it lists a single target, `ws://<host>/ws`, wired
+ * to the user Worker's isolate only (wrangler's proxy Worker and miniflare's internal ones are not listed),
+ * and takes one client at a time (a second is closed with 1013). miniflare's own inspector proxy, one
+ * level down, lists `ws://<host>/<worker name>` per user Worker; that name is preferred when present.
  */
 export async function inspector(server) {
   const targets = await (await fetch(`http://127.0.0.1:${server.inspectorPort}/json/list`)).json();
-  const target = targets.find((t) => new URL(t.webSocketDebuggerUrl).pathname === `/${server.workerName}`);
+  const named = targets.find((t) => new URL(t.webSocketDebuggerUrl).pathname === `/${server.workerName}`);
+  const target = named ?? (targets.length === 1 ? targets[0] : undefined);
   if (!target) {
     const urls = targets.map((t) => t.webSocketDebuggerUrl).join(", ");
     throw new Error(`no inspector target for Worker ${server.workerName} (targets: ${urls || "none"})`);
