@@ -46,7 +46,7 @@ function positive(value: string | undefined, fallback: number): number {
 
 export function exportSettings(env: Env, options: RunOptions = {}): ExportSettings {
   return {
-    pageRows: options.pageRows ?? positive(env.EXPORT_PAGE_ROWS, 5000),
+    pageRows: options.pageRows ?? positive(env.EXPORT_PAGE_ROWS, 20000),
     partSize: Math.max(
       MIN_PART_SIZE,
       options.partSize ?? positive(env.EXPORT_PART_SIZE_BYTES, 8 * 1024 * 1024),
