@@ -5,6 +5,7 @@ import { describe, expect, it, vi } from "vitest";
 import { db } from "../src/db/client";
 import { cdrExports } from "../src/db/schema";
 import { handleExportBatch, handleExportMessage } from "../src/exports/consumer";
+import { MIN_PART_SIZE, PartWriter } from "../src/exports/part-writer";
 import { runExport } from "../src/exports/run-export";
 import { call, createBody, customer, json, list, seedExport, tenant, token } from "./helpers/api";
 import { capturingEnv } from "./helpers/cdrs";
@@ -128,5 +129,38 @@ describe("other inputs that must not reach a 500", () => {
   it("answers 404 for a docs asset named like an Object property", async () => {
     const res = await call("http://example.org/docs/assets/constructor");
     expect(res.status).toBe(404);
+  });
+});
+
+describe("a writer that lost its lease", () => {
+  it("renews before sending a part, so it stops without touching the upload", async () => {
+    let uploads = 0;
+    const bucket = new Proxy(env.EXPORTS_BUCKET, {
+      get(target, prop) {
+        if (prop === "createMultipartUpload") {
+          return (...args: Parameters<R2Bucket["createMultipartUpload"]>) => {
+            uploads++;
+            return target.createMultipartUpload(...args);
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const writer = new PartWriter(
+      bucket,
+      `exports/${crypto.randomUUID()}.csv.gz`,
+      MIN_PART_SIZE,
+      { httpMetadata: { contentType: "application/gzip" } },
+      { uploadId: null, parts: [] },
+      {
+        beforePart: async () => {
+          throw new Error("lease lost");
+        },
+      },
+    );
+    await expect(writer.write(new Uint8Array(MIN_PART_SIZE))).rejects.toThrow("lease lost");
+    expect(uploads).toBe(0);
+    expect(writer.parts).toEqual([]);
   });
 });

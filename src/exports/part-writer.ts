@@ -5,6 +5,16 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export type PartWriterState = { uploadId: string | null; parts: UploadedPart[] };
 
+export type PartHooks = {
+  /**
+   * Runs before each part is sent; the export renews its lease here, so a writer that lost its lease
+   * (stalled past it, or cancelled) stops before it can overwrite a part of an upload someone else owns.
+   */
+  beforePart?: () => Promise<void>;
+  /** Runs after each part is stored (tests use it to stop a slice mid-way). */
+  afterPart?: (partNumber: number) => Promise<void>;
+};
+
 export type ObjectOptions = { httpMetadata: R2HTTPMetadata; customMetadata?: Record<string, string> };
 
 export class PartWriter {
@@ -20,8 +30,7 @@ export class PartWriter {
     private readonly partSize: number,
     private readonly options: ObjectOptions,
     state: PartWriterState,
-    /** Runs after each part is stored; the export uses it to renew its lease and notice a cancel. */
-    private readonly afterPart: (partNumber: number) => Promise<void> = async () => {},
+    private readonly hooks: PartHooks = {},
   ) {
     if (partSize < MIN_PART_SIZE)
       throw new Error(`part size ${partSize} is below R2's minimum ${MIN_PART_SIZE}`);
@@ -48,6 +57,7 @@ export class PartWriter {
   }
 
   private async flushPart(): Promise<void> {
+    await this.hooks.beforePart?.();
     if (!this.upload) {
       this.upload = await this.bucket.createMultipartUpload(this.key, this.options);
       this.uploadId = this.upload.uploadId;
@@ -57,7 +67,7 @@ export class PartWriter {
     const part = await this.upload.uploadPart(partNumber, this.buffer.subarray(0, this.filled));
     this.parts.push({ partNumber, etag: part.etag });
     this.filled = 0;
-    await this.afterPart(partNumber);
+    await this.hooks.afterPart?.(partNumber);
   }
 
   /** The bytes that do not fill a part yet: saved beside the upload at a checkpoint. */
@@ -73,6 +83,7 @@ export class PartWriter {
       return size;
     }
     if (this.filled > 0) {
+      await this.hooks.beforePart?.();
       const partNumber = this.parts.length + 1;
       const part = await this.upload.uploadPart(partNumber, this.tail());
       this.parts.push({ partNumber, etag: part.etag });

@@ -158,10 +158,7 @@ async function runClaimed(
       customMetadata: { exportId: row.uuid },
     },
     { uploadId: row.uploadId, parts: row.parts },
-    async (partNumber) => {
-      await renewLease();
-      await options.afterPart?.(partNumber);
-    },
+    { beforePart: renewLease, afterPart: options.afterPart },
   );
   try {
     return await writeSlice(env, row, owner, settings, parts);
