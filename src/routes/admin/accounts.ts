@@ -5,13 +5,12 @@ import { z } from "zod";
 import type { AppContext, AppEnv } from "../../context";
 import { db } from "../../db/client";
 import { accounts, contractors } from "../../db/schema";
-import { ApiError } from "../../errors";
 import { jsonApi } from "../../http/json-api";
 import {
   adminDocument,
   blank,
   decimal,
-  idParam,
+  findById,
   invalid,
   isForeignKeyViolation,
   isUniqueViolation,
@@ -102,16 +101,6 @@ async function write<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function find(c: AppContext): Promise<Row> {
-  const row = await db(c.env)
-    .select()
-    .from(accounts)
-    .where(eq(accounts.id, idParam(c)))
-    .get();
-  if (!row) throw ApiError.notFound();
-  return row;
-}
-
 const CONTRACTOR = "/data/relationships/contractor";
 
 export const adminAccounts = new Hono<AppEnv>()
@@ -130,20 +119,13 @@ export const adminAccounts = new Hono<AppEnv>()
     );
     return jsonApi(c, { data: render(c, row as Row) }, 201);
   })
-  .get("/", async (c) =>
-    jsonApi(
-      c,
-      await pagedList(
-        c,
-        accounts,
-        (p) => db(c.env).select().from(accounts).orderBy(accounts.id).limit(p.size).offset(p.offset),
-        (row) => render(c, row),
-      ),
-    ),
-  )
-  .get("/:id", async (c) => jsonApi(c, { data: render(c, await find(c)) }))
+  .get("/", async (c) => {
+    const { rows, ...list } = await pagedList(c, accounts);
+    return jsonApi(c, { data: rows.map((row) => render(c, row)), ...list });
+  })
+  .get("/:id", async (c) => jsonApi(c, { data: render(c, await findById(c, accounts)) }))
   .patch("/:id", async (c) => {
-    const existing = await find(c);
+    const existing = await findById(c, accounts);
     const { attributes: a, input } = await readWrite(c, "accounts", attributes.partial(), ["contractor"]);
     const contractorId = linkedId(input, "contractor", "contractors");
     if (contractorId !== undefined && !(await contractorExists(c.env, contractorId))) {
@@ -163,7 +145,7 @@ export const adminAccounts = new Hono<AppEnv>()
     return jsonApi(c, { data: render(c, row as Row) });
   })
   .delete("/:id", async (c) => {
-    const existing = await find(c);
+    const existing = await findById(c, accounts);
     try {
       await db(c.env).delete(accounts).where(eq(accounts.id, existing.id));
     } catch (error) {

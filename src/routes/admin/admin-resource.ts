@@ -1,7 +1,6 @@
 // What the operator routes share: integer ids as strings, paged lists, write-body parsing and value schemas.
-import type { SQL } from "drizzle-orm";
-import { count } from "drizzle-orm";
-import type { SQLiteTable } from "drizzle-orm/sqlite-core";
+import { count, eq, type SQL } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { z } from "zod";
 import type { AppContext } from "../../context";
 import { db } from "../../db/client";
@@ -49,21 +48,44 @@ export function idParam(c: AppContext): number {
   return Number(raw);
 }
 
-export async function pagedList<T, R>(
+/** The operator resources' tables: each has an integer `id`. */
+type IdTable = SQLiteTable & { id: SQLiteColumn };
+
+/** The record `:id` names in `table`, or 404. */
+export async function findById<T extends IdTable>(c: AppContext, table: T): Promise<T["$inferSelect"]> {
+  const row = await db(c.env)
+    .select()
+    .from(table as SQLiteTable)
+    .where(eq(table.id, idParam(c)))
+    .get();
+  if (!row) throw ApiError.notFound();
+  return row as T["$inferSelect"];
+}
+
+/** One page of `table` in `order` (page[number], page[size]), with meta.total-count and page links. */
+export async function pagedList<T extends IdTable>(
   c: AppContext,
-  table: SQLiteTable,
-  fetch: (page: { size: number; offset: number }) => Promise<T[]>,
-  render: (row: T) => R,
-  where?: SQL,
-) {
+  table: T,
+  order: SQL | SQLiteColumn = table.id,
+): Promise<{ rows: T["$inferSelect"][]; meta: { "total-count": number }; links: Record<string, string> }> {
   const url = new URL(c.req.url);
   const page = parsePage(url.searchParams);
+  const d = db(c.env);
   const [rows, totals] = await Promise.all([
-    fetch(page),
-    db(c.env).select({ n: count() }).from(table).where(where),
+    d
+      .select()
+      .from(table as SQLiteTable)
+      .orderBy(order)
+      .limit(page.size)
+      .offset(page.offset),
+    d.select({ n: count() }).from(table as SQLiteTable),
   ]);
   const total = totals[0]?.n ?? 0;
-  return { data: rows.map(render), meta: { "total-count": total }, links: pageLinks(url, page, total) };
+  return {
+    rows: rows as T["$inferSelect"][],
+    meta: { "total-count": total },
+    links: pageLinks(url, page, total),
+  };
 }
 
 /** Reads a create/update document and validates its attributes with `schema` (422s point into the body). */

@@ -7,12 +7,12 @@ import { hashPassword, isBcryptDigest, MIN_PASSWORD_LENGTH } from "../../auth/pa
 import type { AppContext, AppEnv } from "../../context";
 import { db } from "../../db/client";
 import { accounts, apiAccesses, contractors } from "../../db/schema";
-import { ApiError, validationError } from "../../errors";
+import { validationError } from "../../errors";
 import { jsonApi } from "../../http/json-api";
 import {
   adminDocument,
   blank,
-  idParam,
+  findById,
   invalid,
   isUniqueViolation,
   linkedId,
@@ -120,16 +120,6 @@ async function write<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function find(c: AppContext): Promise<Row> {
-  const row = await db(c.env)
-    .select()
-    .from(apiAccesses)
-    .where(eq(apiAccesses.id, idParam(c)))
-    .get();
-  if (!row) throw ApiError.notFound();
-  return row;
-}
-
 export const adminApiAccesses = new Hono<AppEnv>()
   .post("/", async (c) => {
     const { attributes: a, input } = await readWrite(c, "api-accesses", attributes, ["customer"]);
@@ -156,20 +146,13 @@ export const adminApiAccesses = new Hono<AppEnv>()
     );
     return jsonApi(c, { data: render(c, row as Row) }, 201);
   })
-  .get("/", async (c) =>
-    jsonApi(
-      c,
-      await pagedList(
-        c,
-        apiAccesses,
-        (p) => db(c.env).select().from(apiAccesses).orderBy(apiAccesses.id).limit(p.size).offset(p.offset),
-        (row) => render(c, row),
-      ),
-    ),
-  )
-  .get("/:id", async (c) => jsonApi(c, { data: render(c, await find(c)) }))
+  .get("/", async (c) => {
+    const { rows, ...list } = await pagedList(c, apiAccesses);
+    return jsonApi(c, { data: rows.map((row) => render(c, row)), ...list });
+  })
+  .get("/:id", async (c) => jsonApi(c, { data: render(c, await findById(c, apiAccesses)) }))
   .patch("/:id", async (c) => {
-    const existing = await find(c);
+    const existing = await findById(c, apiAccesses);
     const { attributes: a, input } = await readWrite(c, "api-accesses", attributes.partial(), ["customer"]);
     const customerId = linkedId(input, "customer", "contractors") ?? existing.customerId;
     if (customerId !== existing.customerId) await checkCustomer(c.env, customerId);
@@ -192,7 +175,7 @@ export const adminApiAccesses = new Hono<AppEnv>()
     return jsonApi(c, { data: render(c, row as Row) });
   })
   .delete("/:id", async (c) => {
-    const existing = await find(c);
+    const existing = await findById(c, apiAccesses);
     // Tokens name the access by id and every request looks it up, so deleting it revokes them at once.
     await db(c.env).delete(apiAccesses).where(eq(apiAccesses.id, existing.id));
     return c.body(null, 204);

@@ -1,10 +1,9 @@
 // Operator API `cdr-exports`: any column list, the full filter set, callbacks; list, show, download, delete.
-import { desc, eq } from "drizzle-orm";
+import { desc } from "drizzle-orm";
 import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../../context";
-import { db } from "../../db/client";
 import { cdrExports } from "../../db/schema";
-import { ApiError, type FieldProblem, validationError } from "../../errors";
+import { type FieldProblem, validationError } from "../../errors";
 import { callbackUrlProblem } from "../../exports/callbacks";
 import { CDR_COLUMNS, customerColumns } from "../../exports/columns";
 import { OPERATOR_CREATE_FRAME } from "../../exports/create-document";
@@ -17,7 +16,7 @@ import { isoMillis } from "../../exports/time-format";
 import { jsonApi, readJsonBody, resourceFromDocument } from "../../http/json-api";
 import { exportFormatAttributes } from "../customer/cdr-exports";
 import { downloadResponse } from "../customer/download";
-import { ADMIN_BASE, idParam, pagedList } from "./admin-resource";
+import { ADMIN_BASE, findById, pagedList } from "./admin-resource";
 
 async function render(c: AppContext, row: ExportRow) {
   const origin = new URL(c.req.url).origin;
@@ -59,16 +58,6 @@ function fieldsFrom(value: unknown, problems: FieldProblem[]): string[] {
   return [...new Set(value as string[])];
 }
 
-async function find(c: AppContext): Promise<ExportRow> {
-  const row = await db(c.env)
-    .select()
-    .from(cdrExports)
-    .where(eq(cdrExports.id, idParam(c)))
-    .get();
-  if (!row) throw ApiError.notFound();
-  return row;
-}
-
 export const adminCdrExports = new Hono<AppEnv>()
   .post("/", async (c) => {
     const { type, attributes, relationships } = OPERATOR_CREATE_FRAME;
@@ -103,18 +92,13 @@ export const adminCdrExports = new Hono<AppEnv>()
     return jsonApi(c, { data: await render(c, row) }, 201);
   })
   .get("/", async (c) => {
-    const list = await pagedList(
-      c,
-      cdrExports,
-      (p) => db(c.env).select().from(cdrExports).orderBy(desc(cdrExports.id)).limit(p.size).offset(p.offset),
-      (row) => row,
-    );
-    return jsonApi(c, { ...list, data: await Promise.all(list.data.map((row) => render(c, row))) });
+    const { rows, ...list } = await pagedList(c, cdrExports, desc(cdrExports.id));
+    return jsonApi(c, { data: await Promise.all(rows.map((row) => render(c, row))), ...list });
   })
-  .get("/:id", async (c) => jsonApi(c, { data: await render(c, await find(c)) }))
-  .get("/:id/download", async (c) => downloadResponse(c, await find(c)))
+  .get("/:id", async (c) => jsonApi(c, { data: await render(c, await findById(c, cdrExports)) }))
+  .get("/:id/download", async (c) => downloadResponse(c, await findById(c, cdrExports)))
   .delete("/:id", async (c) => {
     // Also for an export already Deleted: that retries a clean-up a storage error interrupted.
-    await deleteExport(c.env, await find(c));
+    await deleteExport(c.env, await findById(c, cdrExports));
     return c.body(null, 204);
   });

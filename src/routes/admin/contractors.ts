@@ -5,11 +5,10 @@ import { z } from "zod";
 import type { AppContext, AppEnv } from "../../context";
 import { db } from "../../db/client";
 import { apiAccesses, contractors } from "../../db/schema";
-import { ApiError } from "../../errors";
 import { jsonApi } from "../../http/json-api";
 import {
   adminDocument,
-  idParam,
+  findById,
   invalid,
   isForeignKeyViolation,
   isUniqueViolation,
@@ -39,16 +38,6 @@ async function write<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-async function find(c: AppContext): Promise<Row> {
-  const row = await db(c.env)
-    .select()
-    .from(contractors)
-    .where(eq(contractors.id, idParam(c)))
-    .get();
-  if (!row) throw ApiError.notFound();
-  return row;
-}
-
 export const adminContractors = new Hono<AppEnv>()
   .post("/", async (c) => {
     const { attributes: a } = await readWrite(c, "contractors", attributes);
@@ -67,20 +56,13 @@ export const adminContractors = new Hono<AppEnv>()
     );
     return jsonApi(c, { data: render(c, row as Row) }, 201);
   })
-  .get("/", async (c) =>
-    jsonApi(
-      c,
-      await pagedList(
-        c,
-        contractors,
-        (p) => db(c.env).select().from(contractors).orderBy(contractors.id).limit(p.size).offset(p.offset),
-        (row) => render(c, row),
-      ),
-    ),
-  )
-  .get("/:id", async (c) => jsonApi(c, { data: render(c, await find(c)) }))
+  .get("/", async (c) => {
+    const { rows, ...list } = await pagedList(c, contractors);
+    return jsonApi(c, { data: rows.map((row) => render(c, row)), ...list });
+  })
+  .get("/:id", async (c) => jsonApi(c, { data: render(c, await findById(c, contractors)) }))
   .patch("/:id", async (c) => {
-    const existing = await find(c);
+    const existing = await findById(c, contractors);
     const { attributes: a } = await readWrite(c, "contractors", attributes.partial());
     // API accesses belong to customers only (as on create), so the flag stays while any exist.
     if (a.customer === false && existing.customer) {
@@ -102,7 +84,7 @@ export const adminContractors = new Hono<AppEnv>()
     return jsonApi(c, { data: render(c, row as Row) });
   })
   .delete("/:id", async (c) => {
-    const existing = await find(c);
+    const existing = await findById(c, contractors);
     try {
       await db(c.env).delete(contractors).where(eq(contractors.id, existing.id));
     } catch (error) {
