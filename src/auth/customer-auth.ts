@@ -6,11 +6,9 @@ import { findApiAccessScope, findCustomerContractor } from "../db/queries";
 import { ApiError } from "../errors";
 import { clientAddress } from "./client-address";
 import { issueToken, type TokenClaims, verifyToken } from "./customer-token";
-import { addressAllowed } from "./ip-networks";
+import { ALL_NETWORKS, addressAllowed } from "./ip-networks";
 
 export const SESSION_COOKIE = "_yeti_customer_v1_session";
-
-const ALL_NETWORKS = ["0.0.0.0/0", "::/0"];
 
 /** The token and where it came from. A present Authorization header wins, valid or not. */
 function takeToken(c: AppContext): { token: string; fromCookie: boolean } | null {
@@ -33,7 +31,7 @@ export async function scopeForClaims(env: Env, claims: TokenClaims): Promise<Cus
       customerId: cfg.customer_id,
       // verifyToken has checked both lists' shapes; absent (or an empty allowed_ips) = no restriction.
       accountIds: cfg.account_ids ?? [],
-      allowedIps: cfg.allowed_ips?.length ? cfg.allowed_ips : ALL_NETWORKS,
+      allowedIps: cfg.allowed_ips?.length ? cfg.allowed_ips : [...ALL_NETWORKS],
     };
   }
   return findApiAccessScope(env, claims.sub);
@@ -42,7 +40,7 @@ export async function scopeForClaims(env: Env, claims: TokenClaims): Promise<Cus
 /** An unknown source (no CF-Connecting-IP, as in local tests) passes only where every address may. */
 export function sourceAllowed(address: string, networks: readonly string[]): boolean {
   if (address) return addressAllowed(address, networks);
-  return networks.some((net) => net === "0.0.0.0/0" || net === "::/0");
+  return networks.some((net) => ALL_NETWORKS.includes(net));
 }
 
 export function sessionCookie(c: AppContext, token: string, exp: number | null): void {

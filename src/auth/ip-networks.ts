@@ -1,6 +1,9 @@
 // IP addresses and CIDR networks: strict parsing, canonical formatting and allow-list matching.
 
 export type IpNetwork = { version: 4 | 6; bits: bigint; prefix: number };
+
+/** Every address, IPv4 and IPv6: the allowed networks of an access that sets none. */
+export const ALL_NETWORKS: readonly string[] = ["0.0.0.0/0", "::/0"];
 type IpAddress = { version: 4 | 6; bits: bigint };
 
 const WIDTH = { 4: 32, 6: 128 } as const;

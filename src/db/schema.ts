@@ -1,6 +1,7 @@
 // The D1 schema (Drizzle). `npm run db:generate` turns changes here into SQL under migrations/.
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { ALL_NETWORKS } from "../auth/ip-networks";
 import type { TimeFormat } from "../exports/time-format";
 
 const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
@@ -53,7 +54,7 @@ export const apiAccesses = sqliteTable(
     allowedIps: text("allowed_ips", { mode: "json" })
       .$type<string[]>()
       .notNull()
-      .default(sql`'["0.0.0.0/0","::/0"]'`),
+      .default(sql.raw(`'${JSON.stringify(ALL_NETWORKS)}'`)),
     allowListenRecording: integer("allow_listen_recording", { mode: "boolean" }).notNull().default(false),
     createdAt: integer("created_at").notNull().default(nowMs),
     updatedAt: integer("updated_at").notNull().default(nowMs),

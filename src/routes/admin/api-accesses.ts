@@ -2,7 +2,7 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { formatNetwork, parseNetwork } from "../../auth/ip-networks";
+import { ALL_NETWORKS, formatNetwork, parseNetwork } from "../../auth/ip-networks";
 import { hashPassword, isBcryptDigest, MIN_PASSWORD_LENGTH } from "../../auth/password";
 import type { AppContext, AppEnv } from "../../context";
 import { db } from "../../db/client";
@@ -166,7 +166,7 @@ export const adminApiAccesses = new Hono<AppEnv>()
           passwordHash: hash,
           customerId,
           accountIds: a["account-ids"],
-          allowedIps: a["allowed-ips"] && !a["allowed-ips"].length ? ["0.0.0.0/0", "::/0"] : a["allowed-ips"],
+          allowedIps: a["allowed-ips"] && !a["allowed-ips"].length ? [...ALL_NETWORKS] : a["allowed-ips"],
           updatedAt: Date.now(),
         })
         .where(eq(apiAccesses.id, existing.id))
