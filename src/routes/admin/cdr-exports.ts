@@ -9,12 +9,12 @@ import { CDR_COLUMNS, customerColumns } from "../../exports/columns";
 import { OPERATOR_CREATE_FRAME } from "../../exports/create-document";
 import { type ExportRow, insertExport } from "../../exports/export-store";
 import { normalizeFilters, OPERATOR_FILTERS } from "../../exports/filters";
+import { exportFormatAttributes } from "../../exports/format-attributes";
 import { deleteExport } from "../../exports/lifecycle";
 import { enqueueExport } from "../../exports/queue";
 import { downloadLink } from "../../exports/signed-url";
 import { isoMillis } from "../../exports/time-format";
 import { jsonApi, readJsonBody, resourceFromDocument } from "../../http/json-api";
-import { exportFormatAttributes } from "../customer/cdr-exports";
 import { downloadResponse } from "../customer/download";
 import { ADMIN_BASE, findById, pagedList } from "./admin-resource";
 

@@ -14,11 +14,11 @@ import {
   listScopedExports,
 } from "../../exports/export-store";
 import { CUSTOMER_FILTERS, normalizeFilters } from "../../exports/filters";
+import { exportFormatAttributes } from "../../exports/format-attributes";
 import { deleteExport } from "../../exports/lifecycle";
 import { listFilterConditions, listOrder } from "../../exports/list-filters";
 import { enqueueExport } from "../../exports/queue";
 import { downloadLink } from "../../exports/signed-url";
-import { isValidTimeZone, TIME_FORMATS, type TimeFormat } from "../../exports/time-format";
 import { jsonApi, origin, readJsonBody, resourceFromDocument, toOneLinkage } from "../../http/json-api";
 import { pageLinks, parsePage } from "../../http/paging";
 import { accountResource, exportResource } from "./cdr-export-resource";
@@ -26,36 +26,6 @@ import { downloadResponse } from "./download";
 
 export const cdrExports = new Hono<AppEnv>();
 cdrExports.use(customerAuth);
-
-/** time-format and time-zone-name, validated as Yeti does (absent = with_timezone, UTC). */
-export function exportFormatAttributes(
-  attributes: Record<string, unknown>,
-  problems: FieldProblem[],
-): { timeFormat: TimeFormat; timeZoneName: string | null } {
-  const zone = attributes["time-zone-name"];
-  let timeZoneName: string | null = null;
-  if (zone !== undefined && zone !== null && zone !== "") {
-    if (typeof zone === "string" && isValidTimeZone(zone)) timeZoneName = zone;
-    else
-      problems.push({
-        key: "time-zone-name",
-        message: "is not included in the list",
-        pointer: "/data/attributes/time-zone-name",
-      });
-  }
-  const format = attributes["time-format"];
-  let timeFormat: TimeFormat = "with_timezone";
-  if (format !== undefined && format !== null) {
-    if (TIME_FORMATS.includes(format as TimeFormat)) timeFormat = format as TimeFormat;
-    else
-      problems.push({
-        key: "time-format",
-        message: `is not included in the list: ${TIME_FORMATS.join(", ")}`,
-        pointer: "/data/attributes/time-format",
-      });
-  }
-  return { timeFormat, timeZoneName };
-}
 
 cdrExports.post("/", async (c) => {
   const scope = c.get("customer");
