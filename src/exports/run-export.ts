@@ -236,14 +236,15 @@ async function writeSlice(
       const page = await next;
       const last = page[page.length - 1];
       finished = page.length < settings.pageRows;
-      // Fetch the next page while this one is encoded and compressed.
-      if (!finished && last) next = prefetch(cursorOf(plan, last));
+      if (last) cursor = cursorOf(plan, last);
+      rows += page.length;
+      const budgetSpent = rows >= settings.budgetRows;
+      // Fetch the next page while this one is encoded and compressed (not when the row budget ends the slice).
+      if (!finished && !budgetSpent) next = prefetch(cursor);
       let text = "";
       for (const r of page) text += encode(r);
       if (text) await push(text);
-      rows += page.length;
-      if (last) cursor = cursorOf(plan, last);
-      if (finished || rows >= settings.budgetRows || Date.now() >= deadline) break;
+      if (finished || budgetSpent || Date.now() >= deadline) break;
     }
     closing = true;
     await Promise.race([writer.close(), drainEndedEarly]);
