@@ -94,6 +94,9 @@ export const cdrExports = sqliteTable(
     parts: text("parts", { mode: "json" }).$type<UploadedPart[]>().notNull().default(sql`'[]'`),
     tailKey: text("tail_key"),
     tailSize: integer("tail_size").notNull().default(0),
+    /** The gzip member's running CRC-32 and uncompressed length (mod 2^32) over everything written so far. */
+    gzipCrc: integer("gzip_crc").notNull().default(0),
+    gzipLength: integer("gzip_length").notNull().default(0),
     leaseOwner: text("lease_owner"),
     leaseUntil: integer("lease_until"),
     progressAt: integer("progress_at"),
