@@ -1,13 +1,15 @@
 // The export pipeline's slices, checkpoints, retries and failure paths, driven directly (no background
 // consumer): multi-part R2 uploads, resume after a forced stop, stale messages, leases, and the sweeper.
+
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import zlib from "node:zlib";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { handleExportBatch, handleExportMessage } from "../src/exports/consumer";
 import { type ExportRow, insertExport } from "../src/exports/export-store";
-import { PermanentExportError, type RunOptions, runExport } from "../src/exports/run-export";
+import { exportSettings, PermanentExportError, type RunOptions, runExport } from "../src/exports/run-export";
 import { requeueStuckExports } from "../src/exports/sweeper";
-import { tenant } from "./helpers/api";
+import { customer, json, tenant } from "./helpers/api";
 import {
   bucketFailingUploadPart,
   type CdrInput,
@@ -21,6 +23,7 @@ import {
 import { COLUMNS, expectedCsv, HEADER } from "./helpers/expected-csv";
 
 const MiB = 1024 * 1024;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const PART = 5 * MiB;
 const BIG_ROWS = 16_000;
 const RANGE = { time_start_gteq: "2025-01-01T00:00:00.000Z", time_start_lt: "2025-02-01T00:00:00.000Z" };
@@ -79,6 +82,7 @@ async function rowOf(uuid: string): Promise<ExportRow> {
     step: row.step,
     rowsCount: row.rows_count,
     rowsWritten: row.rows_written,
+    rowsProgress: row.rows_progress,
     uploadId: row.upload_id,
     parts: JSON.parse(row.parts as string),
     tailKey: row.tail_key,
@@ -194,8 +198,8 @@ describe("multi-part export", () => {
     const { slices } = await drive(row.uuid, { ...WHOLE, pageRows: 700, budgetRows: 3000 });
     expect(slices).toBe(Math.ceil(BIG_ROWS / 3500));
     const file = await fileText(row.uuid);
-    // One gzip member per slice: a multi-member file, as gunzip reads it.
-    expect(file.members).toBe(slices);
+    // One gzip member however many slices wrote it.
+    expect(file.members).toBe(1);
     expect(file.text).toBe(single);
     expectEveryRowOnce(file.text, BIG_ROWS);
     const done = await rowOf(row.uuid);
@@ -250,9 +254,11 @@ describe("multi-part export", () => {
     expect(after.parts).toEqual(saved.parts);
     expect(after.uploadId).toBe(saved.uploadId);
     expect(after.rowsWritten).toBe(saved.rowsWritten);
+    // Its progress was published as it went (meta.rows-written), and is counted again by the resumed slice.
+    expect(after.rowsProgress).toBeGreaterThan(saved.rowsWritten);
     expect(await runExport(e, { exportId: row.uuid, step: 1 }, sliced)).toBe("completed");
     const file = await fileText(row.uuid);
-    expect(file.members).toBe(2);
+    expect(file.members).toBe(1);
     expect(file.text).toBe(single);
     expectEveryRowOnce(file.text, BIG_ROWS);
     expect(await env.EXPORTS_BUCKET.head(saved.tailKey as string)).toBeNull();
@@ -355,6 +361,106 @@ describe("multi-part export", () => {
   });
 });
 
+describe("single gzip member, level, progress and takeover", () => {
+  it("publishes meta.rows-written with every stored part, read through the show route mid-export", async () => {
+    const row = await exportOf(bigAccount);
+    const seen: number[] = [];
+    const { env: e } = capturingEnv();
+    const showDuringExport: RunOptions = {
+      ...WHOLE,
+      afterPart: async () => {
+        const res = await customer(t.auth, "GET", `/cdr-exports/${row.uuid}`);
+        type Show = { data: { attributes: { status: string }; meta: { "rows-written": number } } };
+        const { data } = await json<Show>(res);
+        expect(data.attributes.status).toBe("Pending");
+        seen.push(data.meta["rows-written"]);
+      },
+    };
+    expect(await runExport(e, { exportId: row.uuid }, showDuringExport)).toBe("completed");
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen[0]).toBeGreaterThan(0);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThan(seen[i - 1] as number);
+    expect(seen[seen.length - 1]).toBeLessThan(BIG_ROWS);
+  });
+
+  it("writes the same content at every EXPORT_GZIP_LEVEL, smaller at 9 than at 1, each one member", async () => {
+    const sizes: number[] = [];
+    for (const level of ["1", "9"]) {
+      const row = await exportOf(bigAccount);
+      const { env: e } = capturingEnv({ EXPORT_GZIP_LEVEL: level });
+      expect(exportSettings(e).gzipLevel).toBe(Number(level));
+      expect(await runExport(e, { exportId: row.uuid }, WHOLE)).toBe("completed");
+      const file = await fileText(row.uuid);
+      expect(file.members).toBe(1);
+      expect(file.text).toBe(bigExpected);
+      sizes.push(file.size);
+    }
+    expect(sizes[1]).toBeLessThan(sizes[0] as number);
+    // Out of range or not a number: the documented default.
+    expect(exportSettings({ ...env, EXPORT_GZIP_LEVEL: "12" }).gzipLevel).toBe(3);
+    expect(exportSettings({ ...env, EXPORT_GZIP_LEVEL: "fast" }).gzipLevel).toBe(3);
+  });
+
+  it("carries the CRC-32 in the checkpoint: a file of many slices has the CRC of the whole CSV", async () => {
+    const row = await exportOf(bigAccount);
+    const { slices } = await drive(row.uuid, { ...WHOLE, pageRows: 1000, budgetRows: 2000 });
+    expect(slices).toBe(BIG_ROWS / 2000 + 1);
+    const bytes = await objectBytes(`exports/${row.uuid}.csv.gz`);
+    const { data, crc } = await gunzip(bytes);
+    expect(new TextDecoder().decode(data)).toBe(bigExpected);
+    expect(crc).toBe(zlib.crc32(bigExpected));
+  });
+
+  it("starts over an export checkpointed by the multi-member engine (no gzip state), ending one member", async () => {
+    const row = await exportOf(smallAccount);
+    const { env: e } = capturingEnv();
+    expect(await runExport(e, { exportId: row.uuid }, { pageRows: 5, budgetRows: 10 })).toBe("continued");
+    // What the earlier engine left: a checkpoint at step 1 with a tail of a finished gzip member.
+    const legacyTail = new Uint8Array(
+      await new Response(
+        new Blob([`${HEADER}"legacy"\n`]).stream().pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer(),
+    );
+    const tailKey = `exports/${row.uuid}.csv.gz.tail-1`;
+    await env.EXPORTS_BUCKET.put(tailKey, legacyTail);
+    await env.DB.prepare("UPDATE cdr_exports SET gzip_crc = 0, gzip_length = 0, tail_key = ? WHERE id = ?")
+      .bind(tailKey, row.id)
+      .run();
+    expect(await runExport(e, { exportId: row.uuid, step: 1 }, { budgetRows: 1000 })).toBe("completed");
+    const file = await fileText(row.uuid);
+    expect(file.members).toBe(1);
+    expect(file.text.startsWith(HEADER)).toBe(true);
+    expectEveryRowOnce(file.text, smallRows.length);
+    expect(await env.EXPORTS_BUCKET.head(tailKey)).toBeNull();
+  });
+
+  it("takes over a slice that died holding its lease once the lease runs out, not a sweep later", async () => {
+    const row = await exportOf(bigAccount);
+    const leaseMs = 1500;
+    let revive = () => {};
+    const dead = new Promise<void>((resolve) => {
+      revive = resolve;
+    });
+    const { env: e } = capturingEnv();
+    // The first invocation stops answering after its first part, lease held (as one killed at its CPU limit).
+    const dying = runExport(e, { exportId: row.uuid }, { ...WHOLE, leaseMs, afterPart: () => dead });
+    for (let i = 0; (await rowOf(row.uuid)).rowsProgress === 0 && i < 400; i++) await sleep(10);
+    const killedAt = Date.now();
+    // The redelivered message finds the lease held and comes back after one lease.
+    const busy = await deliver(e, "k-1", 2, { exportId: row.uuid }, { ...WHOLE, leaseMs });
+    expect(busy.retryOptions).toEqual([{ delaySeconds: Math.ceil(leaseMs / 1000) }]);
+    await sleep(Math.ceil(leaseMs / 1000) * 1000);
+    expect(await runExport(e, { exportId: row.uuid }, { ...WHOLE, leaseMs })).toBe("completed");
+    const resumedAfter = Date.now() - killedAt;
+    expect(resumedAfter).toBeLessThan(leaseMs + 1000 + 5000);
+    expect((await fileText(row.uuid)).text).toBe(bigExpected);
+    // The stalled writer wakes up, finds its lease gone, and stops without touching the file.
+    revive();
+    expect(await dying).toBe("cancelled");
+    expect((await fileText(row.uuid)).text).toBe(bigExpected);
+  });
+});
+
 describe("messages, leases and failures", () => {
   it("does nothing for a duplicate message of a Completed export", async () => {
     const row = await exportOf(smallAccount);
@@ -393,7 +499,7 @@ describe("messages, leases and failures", () => {
       "completed",
     );
     const file = await fileText(row.uuid);
-    expect(file.members).toBe(3);
+    expect(file.members).toBe(1);
     expectEveryRowOnce(file.text, smallRows.length);
   });
 

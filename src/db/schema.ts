@@ -87,7 +87,10 @@ export const cdrExports = sqliteTable(
     step: integer("step").notNull().default(0),
     /** Claims of the current step; reset at each checkpoint. */
     attempts: integer("attempts").notNull().default(0),
+    /** Rows up to the checkpoint: where a resumed slice counts on from. */
     rowsWritten: integer("rows_written").notNull().default(0),
+    /** Rows in the stored output so far, the running slice's included (`meta.rows-written`). */
+    rowsProgress: integer("rows_progress").notNull().default(0),
     cursorTimeStart: integer("cursor_time_start"),
     cursorId: integer("cursor_id"),
     uploadId: text("upload_id"),

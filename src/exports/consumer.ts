@@ -2,12 +2,16 @@
 import { errorFields, log } from "../log";
 import { type CallbackMessage, deliverCallback, isCallbackMessage } from "./callbacks";
 import { isExportMessage } from "./queue";
-import { failExport, maxAttempts, PermanentExportError, type RunOptions, runExport } from "./run-export";
+import {
+  exportSettings,
+  failExport,
+  maxAttempts,
+  PermanentExportError,
+  type RunOptions,
+  runExport,
+} from "./run-export";
 
 export const DEAD_LETTER_QUEUE = "cdr-exports-dlq";
-
-/** How long a message waits when another invocation holds the export's lease. */
-const BUSY_RETRY_SECONDS = 60;
 
 /** 10 s, 20 s, 40 s ... capped at 5 minutes. */
 export function retryDelaySeconds(attempts: number): number {
@@ -33,9 +37,10 @@ export async function handleExportMessage(
       outcome,
       attempts: message.attempts,
     });
-    // "busy": another invocation holds the lease. Come back later: if it died, its lease runs out and
-    // this message takes over; if it lives on, the step moves and this message is skipped then.
-    if (outcome === "busy") message.retry({ delaySeconds: BUSY_RETRY_SECONDS });
+    // "busy": another invocation holds the lease. Come back after one lease: if it died, its lease has run
+    // out by then and this message takes over; if it lives on, the step moves and this message is skipped.
+    if (outcome === "busy")
+      message.retry({ delaySeconds: Math.ceil(exportSettings(env, options).leaseMs / 1000) });
     else message.ack();
   } catch (error) {
     const permanent = error instanceof PermanentExportError;

@@ -7,6 +7,7 @@ import { enqueueCallback } from "./callbacks";
 import { type Cursor, cursorOf, fetchPage, planScan } from "./cdr-scan";
 import { createRowEncoder, csvHeader } from "./csv";
 import type { ExportRow } from "./export-store";
+import { GZIP_HEADER, GZIP_LEVELS, type GzipLevel, GzipSegments, type GzipState } from "./gzip-member";
 import { abortUpload, MIN_PART_SIZE, PartWriter } from "./part-writer";
 import { type ExportMessage, enqueueExport } from "./queue";
 import { createTimeFormatter } from "./time-format";
@@ -16,6 +17,9 @@ export type ExportSettings = {
   partSize: number;
   budgetRows: number;
   budgetMs: number;
+  gzipLevel: GzipLevel;
+  /** How long a claim holds without renewal; renewed while the slice writes, so a dead slice is taken over soon. */
+  leaseMs: number;
 };
 
 export type RunOptions = Partial<ExportSettings> & {
@@ -37,22 +41,34 @@ export class PermanentExportError extends Error {}
 /** The export stopped existing as Pending (deleted, or the lease was lost) while it ran. */
 class ExportCancelled extends Error {}
 
-const LEASE_MARGIN_MS = 60_000;
+/**
+ * CSV characters deflated as one segment. Each segment starts with a fresh 32 KiB window (what lets a later
+ * invocation continue the member), so larger segments compress a little better; 1 Mi characters cost
+ * < 0.5 % in size and keep the text, its UTF-8 bytes and the compressed output a few MiB at most.
+ */
+const SEGMENT_CHARS = 1 << 20;
 
 function positive(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isSafeInteger(n) && n > 0 ? n : fallback;
 }
 
+function gzipLevel(value: string | undefined): GzipLevel {
+  const n = Number(value);
+  return (GZIP_LEVELS as readonly number[]).includes(n) ? (n as GzipLevel) : 3;
+}
+
 export function exportSettings(env: Env, options: RunOptions = {}): ExportSettings {
   return {
-    pageRows: options.pageRows ?? positive(env.EXPORT_PAGE_ROWS, 20000),
+    pageRows: options.pageRows ?? positive(env.EXPORT_PAGE_ROWS, 10000),
     partSize: Math.max(
       MIN_PART_SIZE,
       options.partSize ?? positive(env.EXPORT_PART_SIZE_BYTES, 8 * 1024 * 1024),
     ),
     budgetRows: options.budgetRows ?? positive(env.EXPORT_BUDGET_ROWS, 2_000_000),
     budgetMs: options.budgetMs ?? positive(env.EXPORT_BUDGET_MS, 120_000),
+    gzipLevel: options.gzipLevel ?? gzipLevel(env.EXPORT_GZIP_LEVEL),
+    leaseMs: options.leaseMs ?? positive(env.EXPORT_LEASE_SECONDS, 60) * 1000,
   };
 }
 
@@ -104,7 +120,7 @@ export async function runExport(
   // Duplicates and late messages: a finished export, or one that has moved past this step, is left alone.
   if (current?.status !== "Pending" || current.step !== step) return "skipped";
   const owner = crypto.randomUUID();
-  const row = await claim(env, message.exportId, step, owner, settings.budgetMs + LEASE_MARGIN_MS);
+  const row = await claim(env, message.exportId, step, owner, settings.leaseMs);
   if (!row) return "busy";
   // An invocation killed mid-slice (CPU or memory limit) raises no error; its claims still count.
   if (row.attempts > maxAttempts(env)) {
@@ -121,31 +137,59 @@ export async function runExport(
   }
 }
 
+/** The claim of one slice: renewed before each stored part and at least every third of its length. */
+class Lease {
+  private renewedAt = Date.now();
+  /** Rows in the output so far; published with each renewal as `meta.rows-written`. */
+  rows: number;
+
+  constructor(
+    private readonly env: Env,
+    private readonly row: ExportRow,
+    private readonly owner: string,
+    private readonly leaseMs: number,
+  ) {
+    this.rows = row.rowsWritten;
+  }
+
+  /** Extends the lease and publishes the progress; a lost lease (deleted, taken over) stops the slice. */
+  async renew(): Promise<void> {
+    const now = Date.now();
+    const [still] = await db(this.env)
+      .update(cdrExports)
+      .set({ leaseUntil: now + this.leaseMs, rowsProgress: this.rows, progressAt: now })
+      .where(held(this.row, this.owner))
+      .returning({ id: cdrExports.id });
+    if (!still) throw new ExportCancelled();
+    this.renewedAt = now;
+  }
+
+  get due(): boolean {
+    return Date.now() - this.renewedAt >= this.leaseMs / 3;
+  }
+}
+
+/** Lets the isolate serve other events (API requests, the inspector) between two segments of an export. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 async function runClaimed(
   env: Env,
-  row: ExportRow,
+  claimed: ExportRow,
   owner: string,
   settings: ExportSettings,
   options: RunOptions,
 ): Promise<RunOutcome> {
   const bucket = env.EXPORTS_BUCKET;
-  const key = objectKey(row.uuid);
-  const leaseMs = settings.budgetMs + LEASE_MARGIN_MS;
+  const key = objectKey(claimed.uuid);
 
   // A crash between completing the upload and recording it: the object is there, record it now.
-  if (row.finalRowsCount !== null) {
+  if (claimed.finalRowsCount !== null) {
     const stored = await bucket.head(key);
-    if (stored) return complete(env, row, owner, row.finalRowsCount, stored.size);
+    if (stored) return complete(env, claimed, owner, claimed.finalRowsCount, stored.size);
   }
+  const row = await restartLegacyCheckpoint(env, claimed);
 
-  const renewLease = async () => {
-    const [still] = await db(env)
-      .update(cdrExports)
-      .set({ leaseUntil: Date.now() + leaseMs })
-      .where(held(row, owner))
-      .returning({ id: cdrExports.id });
-    if (!still) throw new ExportCancelled();
-  };
+  const lease = new Lease(env, row, owner, settings.leaseMs);
   const parts = new PartWriter(
     bucket,
     key,
@@ -158,10 +202,10 @@ async function runClaimed(
       customMetadata: { exportId: row.uuid },
     },
     { uploadId: row.uploadId, parts: row.parts },
-    { beforePart: renewLease, afterPart: options.afterPart },
+    { beforePart: () => lease.renew(), afterPart: options.afterPart },
   );
   try {
-    return await writeSlice(env, row, owner, settings, parts);
+    return await writeSlice(env, row, owner, settings, parts, lease);
   } catch (error) {
     // An upload opened by this invocation and not saved in a checkpoint would be orphaned: close it.
     // A checkpointed upload is left alone even when cancelled: a consumer that took over the lease may
@@ -171,12 +215,33 @@ async function runClaimed(
   }
 }
 
+/**
+ * A checkpoint of the engine before single-member files (step > 0 without a gzip length: even the header
+ * line counts) cannot be continued as one member: the export starts over from its first row.
+ */
+async function restartLegacyCheckpoint(env: Env, row: ExportRow): Promise<ExportRow> {
+  if (row.step === 0 || row.gzipLength !== 0) return row;
+  await abortUpload(env.EXPORTS_BUCKET, objectKey(row.uuid), row.uploadId);
+  if (row.tailKey) await removeTail(env, row.uuid, row.tailKey);
+  log("warn", "restarting an export checkpointed by an earlier engine", { exportId: row.uuid });
+  return {
+    ...row,
+    rowsWritten: 0,
+    cursorTimeStart: null,
+    cursorId: null,
+    uploadId: null,
+    parts: [],
+    tailKey: null,
+  };
+}
+
 async function writeSlice(
   env: Env,
   row: ExportRow,
   owner: string,
   settings: ExportSettings,
   parts: PartWriter,
+  lease: Lease,
 ): Promise<RunOutcome> {
   const bucket = env.EXPORTS_BUCKET;
   if (row.tailKey) {
@@ -195,67 +260,63 @@ async function writeSlice(
   }
   const encode = createRowEncoder(plan.segments, formatTime);
 
-  // Each invocation writes one gzip member; members concatenated are one valid gzip file.
-  const gzip = new CompressionStream("gzip");
-  const writer = gzip.writable.getWriter();
-  const drain = (async () => {
-    const reader = gzip.readable.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      await parts.write(value);
-    }
-  })();
-  let closing = false;
-  const drainEndedEarly = drain.then(() => {
-    // Once the writer closes, the readable may finish before close() resolves: that is the normal end.
-    if (!closing) throw new Error("compressed stream ended early");
-  });
-  // Observed through the races below; a failure before the first race must not go unhandled.
-  drainEndedEarly.catch(() => {});
-  const encoder = new TextEncoder();
-  const push = (text: string) => Promise.race([writer.write(encoder.encode(text)), drainEndedEarly]);
+  // Nothing of the file exists yet: the first step, its retry, or a restarted legacy checkpoint.
+  const fresh = row.cursorId === null;
+  // The file is one gzip member however many slices write it: each slice appends deflate segments and
+  // carries the CRC-32 and length on in its checkpoint; the last one writes the final block and trailer.
+  const gzip = new GzipSegments(
+    settings.gzipLevel,
+    fresh ? undefined : { crc: row.gzipCrc, length: row.gzipLength },
+  );
+  const utf8 = new TextEncoder();
+  let text = "";
+  let rows = 0;
+  const compress = async () => {
+    const bytes = utf8.encode(text);
+    text = "";
+    lease.rows = row.rowsWritten + rows;
+    await parts.write(gzip.segment(bytes));
+    if (lease.due) await lease.renew();
+    await yieldToEventLoop();
+  };
 
   const deadline = Date.now() + settings.budgetMs;
   let cursor: Cursor | null =
     row.cursorTimeStart !== null && row.cursorId !== null
       ? { timeStart: row.cursorTimeStart, id: row.cursorId }
       : null;
-  let rows = 0;
   let finished = false;
-  try {
-    if (row.step === 0) await push(csvHeader(row.fields));
-    // A prefetched page is dropped when the slice stops early; its failure must not go unhandled.
-    const prefetch = (from: Cursor | null) => {
-      const page = fetchPage(env, plan, from, settings.pageRows);
-      page.catch(() => {});
-      return page;
-    };
-    let next = prefetch(cursor);
-    for (;;) {
-      const page = await next;
-      const last = page[page.length - 1];
-      finished = page.length < settings.pageRows;
-      if (last) cursor = cursorOf(plan, last);
-      rows += page.length;
-      const budgetSpent = rows >= settings.budgetRows;
-      // Fetch the next page while this one is encoded and compressed (not when the row budget ends the slice).
-      if (!finished && !budgetSpent) next = prefetch(cursor);
-      let text = "";
-      for (const r of page) text += encode(r);
-      if (text) await push(text);
-      if (finished || budgetSpent || Date.now() >= deadline) break;
-    }
-    closing = true;
-    await Promise.race([writer.close(), drainEndedEarly]);
-    await drain;
-  } catch (error) {
-    await writer.abort(error).catch(() => {});
-    throw error;
+  if (fresh) {
+    await parts.write(GZIP_HEADER);
+    text = csvHeader(row.fields);
   }
+  // A prefetched page is dropped when the slice stops early; its failure must not go unhandled.
+  const prefetch = (from: Cursor | null) => {
+    const page = fetchPage(env, plan, from, settings.pageRows);
+    page.catch(() => {});
+    return page;
+  };
+  let next = prefetch(cursor);
+  for (;;) {
+    const page = await next;
+    const last = page[page.length - 1];
+    finished = page.length < settings.pageRows;
+    if (last) cursor = cursorOf(plan, last);
+    const budgetSpent = rows + page.length >= settings.budgetRows;
+    // Fetch the next page while this one is encoded and compressed (not when the row budget ends the slice).
+    if (!finished && !budgetSpent) next = prefetch(cursor);
+    for (const r of page) {
+      text += encode(r);
+      rows++;
+      if (text.length >= SEGMENT_CHARS) await compress();
+    }
+    if (finished || budgetSpent || Date.now() >= deadline) break;
+  }
+  if (text) await compress();
 
   const total = row.rowsWritten + rows;
   if (finished) {
+    await parts.write(gzip.finish());
     const [marked] = await db(env)
       .update(cdrExports)
       .set({ finalRowsCount: total })
@@ -265,7 +326,7 @@ async function writeSlice(
     const size = await parts.finish();
     return complete(env, row, owner, total, size);
   }
-  return checkpoint(env, row, owner, parts, cursor as Cursor, total);
+  return checkpoint(env, row, owner, parts, cursor as Cursor, total, gzip.state);
 }
 
 async function complete(
@@ -282,6 +343,7 @@ async function complete(
       status: "Completed",
       rowsCount,
       rowsWritten: rowsCount,
+      rowsProgress: rowsCount,
       objectKey: objectKey(row.uuid),
       objectSize: size,
       updatedAt: now,
@@ -318,6 +380,7 @@ async function checkpoint(
   parts: PartWriter,
   cursor: Cursor,
   rowsWritten: number,
+  gzip: GzipState,
 ): Promise<RunOutcome> {
   const nextStep = row.step + 1;
   const tail = parts.tail();
@@ -330,12 +393,15 @@ async function checkpoint(
       step: nextStep,
       attempts: 0,
       rowsWritten,
+      rowsProgress: rowsWritten,
       cursorTimeStart: cursor.timeStart,
       cursorId: cursor.id,
       uploadId: parts.uploadId,
       parts: parts.parts,
       tailKey: newTailKey,
       tailSize: tail.length,
+      gzipCrc: gzip.crc,
+      gzipLength: gzip.length,
       progressAt: now,
       leaseOwner: null,
       leaseUntil: null,

@@ -9,7 +9,7 @@ const SWEEP_BATCH = 100;
 
 export async function requeueStuckExports(env: Env, now = Date.now()): Promise<number> {
   const minutes = Number(env.EXPORT_STUCK_MINUTES);
-  const stuckBefore = now - (Number.isFinite(minutes) && minutes > 0 ? minutes : 10) * 60_000;
+  const stuckBefore = now - (Number.isFinite(minutes) && minutes > 0 ? minutes : 3) * 60_000;
   const stuck = await db(env)
     .select({ uuid: cdrExports.uuid, step: cdrExports.step })
     .from(cdrExports)

@@ -1,6 +1,8 @@
 // Test helpers for CDR ingestion and the export pipeline: NDJSON posts, gzip decoding, export polling,
 // and env wrappers that capture queue sends or inject storage failures.
+
 import { env } from "cloudflare:workers";
+import zlib from "node:zlib";
 import { ADMIN, ADMIN_TOKEN, call, customer, json } from "./api";
 
 export const NDJSON = "application/x-ndjson";
@@ -39,39 +41,19 @@ export async function ingestCdrs(records: readonly CdrInput[], chunk = 5000): Pr
   return total;
 }
 
-/** The header CompressionStream writes at the start of every gzip member (no name, mtime 0, OS unix). */
-const MEMBER_HEADER = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03];
-
-function memberStarts(bytes: Uint8Array): number[] {
-  const starts: number[] = [];
-  outer: for (let i = 0; i + MEMBER_HEADER.length <= bytes.length; i++) {
-    for (let j = 0; j < MEMBER_HEADER.length; j++) if (bytes[i + j] !== MEMBER_HEADER[j]) continue outer;
-    starts.push(i);
-  }
-  return starts;
-}
-
 /**
- * Decompresses a (possibly multi-member) gzip file as `gunzip` does. workerd's DecompressionStream
- * rejects bytes after the first member, so members are split at their headers and inflated one by one;
- * a wrong split could not inflate, so it fails loudly rather than silently.
+ * Decompresses an export file the strict way browsers and Ruby's `Zlib::GzipReader` do: one gzip member,
+ * read by `DecompressionStream` (workerd's rejects any byte after the first member's trailer), and checks
+ * the trailer's CRC-32 and length against the data. `members` is 1 for every file this accepts.
  */
-export async function gunzip(bytes: Uint8Array): Promise<{ data: Uint8Array; members: number }> {
-  const starts = memberStarts(bytes);
-  if (starts[0] !== 0) throw new Error("not a gzip file written by CompressionStream");
-  const chunks: Uint8Array[] = [];
-  for (let m = 0; m < starts.length; m++) {
-    const member = bytes.subarray(starts[m], starts[m + 1] ?? bytes.length);
-    const stream = new Blob([member]).stream().pipeThrough(new DecompressionStream("gzip"));
-    chunks.push(new Uint8Array(await new Response(stream).arrayBuffer()));
-  }
-  const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    data.set(c, offset);
-    offset += c.length;
-  }
-  return { data, members: starts.length };
+export async function gunzip(bytes: Uint8Array): Promise<{ data: Uint8Array; members: number; crc: number }> {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const data = new Uint8Array(await new Response(stream).arrayBuffer());
+  const trailer = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8, 8);
+  const crc = trailer.getUint32(0, true);
+  if (crc !== zlib.crc32(data)) throw new Error("gzip trailer CRC-32 does not match the data");
+  if (trailer.getUint32(4, true) !== data.length % 2 ** 32) throw new Error("gzip trailer length is wrong");
+  return { data, members: 1, crc };
 }
 
 export async function gunzipText(bytes: Uint8Array): Promise<string> {

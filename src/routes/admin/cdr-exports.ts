@@ -41,7 +41,7 @@ async function render(c: AppContext, row: ExportRow) {
       "created-at": isoMillis(row.createdAt),
       "updated-at": isoMillis(row.updatedAt),
     },
-    ...(row.status === "Pending" ? { meta: { "rows-written": row.rowsWritten } } : {}),
+    ...(row.status === "Pending" ? { meta: { "rows-written": row.rowsProgress } } : {}),
   };
 }
 

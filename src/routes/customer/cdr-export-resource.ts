@@ -33,7 +33,7 @@ export function exportResource(
       },
     },
     // Not a Yeti attribute: progress of a running export, so Yeti's attributes stay as they are.
-    ...(row.status === "Pending" ? { meta: { "rows-written": row.rowsWritten } } : {}),
+    ...(row.status === "Pending" ? { meta: { "rows-written": row.rowsProgress } } : {}),
   };
 }
 
