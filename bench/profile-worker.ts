@@ -1,12 +1,14 @@
-// Bench-only Worker for profiling exports (never deployed): the real Worker plus `GET /__bench/stage`, which
-// runs the export's read → CSV → TextEncoder → gzip → R2 pipeline up to one stage, sequentially (no page
-// prefetch), with the src/ modules the export uses. Differences between stages' wall times attribute an
+// Bench-only Worker (never deployed): the real Worker plus `GET /__bench/gc-mark` (see gcMark) and
+// `GET /__bench/stage`, which runs the export's read → CSV → TextEncoder → gzip → R2 pipeline up to one
+// stage, sequentially (no page prefetch), with the src/ modules the export uses. Differences between stages' wall times attribute an
 // export's time to D1, CSV encoding, UTF-8 encoding, gzip and R2. Run by bench/lib/profile.mjs.
 import { type Cursor, cursorOf, fetchPage, planScan } from "../src/exports/cdr-scan";
 import { customerColumns } from "../src/exports/columns";
 import { createRowEncoder, csvHeader } from "../src/exports/csv";
 import { CUSTOMER_FILTERS, normalizeFilters } from "../src/exports/filters";
+import { type GzipLevel, GzipSegments } from "../src/exports/gzip-member";
 import { PartWriter } from "../src/exports/part-writer";
+import { exportSettings } from "../src/exports/run-export";
 import { createTimeFormatter } from "../src/exports/time-format";
 import worker from "../src/index";
 
@@ -17,7 +19,8 @@ async function runStage(env: Env, query: URLSearchParams): Promise<Record<string
   const stage = query.get("stage") as Stage;
   if (!STAGES.includes(stage)) throw new Error(`stage must be one of ${STAGES.join(", ")}`);
   const at = (s: Stage) => STAGES.indexOf(stage) >= STAGES.indexOf(s);
-  const pageRows = Number(query.get("pageRows") ?? env.EXPORT_PAGE_ROWS ?? 5000);
+  const settings = exportSettings(env);
+  const pageRows = Number(query.get("pageRows") ?? settings.pageRows);
   const fields = customerColumns(env.CUSTOMER_HIDDEN_COLUMNS);
   const { filters } = normalizeFilters(
     { time_start_gteq: query.get("from"), time_start_lt: query.get("to") },
@@ -32,27 +35,20 @@ async function runStage(env: Env, query: URLSearchParams): Promise<Record<string
     ? new PartWriter(
         env.EXPORTS_BUCKET,
         key,
-        Number(env.EXPORT_PART_SIZE_BYTES ?? 8 * 1024 * 1024),
+        settings.partSize,
         { httpMetadata: { contentType: "application/gzip" } },
         { uploadId: null, parts: [] },
       )
     : null;
+  const level = Number(query.get("level") ?? settings.gzipLevel) as GzipLevel;
+  const gzip = at("gzip") ? new GzipSegments(level) : null;
   let gzipBytes = 0;
-  let writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
-  let drain: Promise<void> = Promise.resolve();
-  if (at("gzip")) {
-    const gzip = new CompressionStream("gzip");
-    writer = gzip.writable.getWriter();
-    drain = (async () => {
-      const reader = gzip.readable.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        gzipBytes += value.length;
-        if (parts) await parts.write(value);
-      }
-    })();
-  }
+  const store = async () => {
+    for (const piece of gzip?.take() ?? []) {
+      gzipBytes += piece.length;
+      if (parts) await parts.write(piece);
+    }
+  };
 
   const started = Date.now();
   let d1Ms = 0;
@@ -61,14 +57,14 @@ async function runStage(env: Env, query: URLSearchParams): Promise<Record<string
   let chars = 0;
   let bytes = 0;
   let cursor: Cursor | null = null;
-  const sink = async (text: string) => {
+  // As the export does: each line into the writer, compressed segments stored as they come. Without
+  // gzip, the utf8 stage encodes each line on its own.
+  const line = (text: string) => {
     chars += text.length;
-    if (!at("utf8")) return;
-    const encoded = utf8.encode(text);
-    bytes += encoded.length;
-    if (writer) await writer.write(encoded);
+    if (gzip) gzip.write(text);
+    else if (at("utf8")) bytes += utf8.encode(text).length;
   };
-  if (at("csv")) await sink(csvHeader(fields));
+  if (at("csv")) line(csvHeader(fields));
   for (;;) {
     const t = Date.now();
     const page = await fetchPage(env, plan, cursor, pageRows);
@@ -78,16 +74,15 @@ async function runStage(env: Env, query: URLSearchParams): Promise<Record<string
     const last = page[page.length - 1];
     if (last) cursor = cursorOf(plan, last);
     if (at("csv")) {
-      let text = "";
-      for (const r of page) text += encode(r);
-      await sink(text);
+      for (const r of page) {
+        line(encode(r));
+        if (gzip?.ready) await store();
+      }
     }
     if (page.length < pageRows) break;
   }
-  if (writer) {
-    await writer.close();
-    await drain;
-  }
+  gzip?.finish();
+  await store();
   let objectSize = 0;
   if (parts) {
     objectSize = await parts.finish();
@@ -96,6 +91,7 @@ async function runStage(env: Env, query: URLSearchParams): Promise<Record<string
   return {
     stage,
     pageRows,
+    level,
     rows,
     pages,
     chars,
@@ -107,10 +103,22 @@ async function runStage(env: Env, query: URLSearchParams): Promise<Record<string
   };
 }
 
+/**
+ * Allocates `mb` MiB of short-lived objects in this isolate and nowhere else, so the bench can tell this
+ * isolate's lines in workerd's GC trace (it also hosts miniflare's and the D1/R2 simulators' isolates).
+ */
+function gcMark(query: URLSearchParams): Record<string, unknown> {
+  const chunks = Number(query.get("mb") ?? 64) * 1024;
+  let kept = 0;
+  for (let i = 0; i < chunks; i++) kept += new Array(128).fill(i).length;
+  return { allocated: kept };
+}
+
 export default {
   ...worker,
   async fetch(request: Request, env: Env, ctx: ExecutionContext) {
     const url = new URL(request.url);
+    if (url.pathname === "/__bench/gc-mark") return Response.json(gcMark(url.searchParams));
     if (url.pathname !== "/__bench/stage") return worker.fetch(request, env, ctx);
     try {
       return Response.json(await runStage(env, url.searchParams));

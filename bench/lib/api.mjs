@@ -83,8 +83,8 @@ export class Api {
   }
 
   /**
-   * POST → Completed: creates the export, polls the show route every `pollMs` and calls `onPoll` (for
-   * memory sampling); returns the export's id, its final attributes and the wall time in ms.
+   * POST → Completed: creates the export, polls the show route every `pollMs` and calls `onPoll`; returns
+   * the export's id, its final attributes, the wall time in ms and each poll (latency, status, rows-written).
    */
   async timedExport(tenant, fromMs, toMs, { pollMs = 20, timeoutMs = 45 * 60_000, onPoll } = {}) {
     const started = performance.now();
@@ -95,12 +95,20 @@ export class Api {
       Api.exportBody(tenant.accountUuid, fromMs, toMs),
     );
     const id = created.data.id;
+    // Each show's latency and the status it answered: how responsive the API stays during the export.
+    const polls = [];
     for (;;) {
+      const asked = performance.now();
       const shown = await this.customer(tenant.auth, "GET", `/cdr-exports/${id}`);
       const attributes = shown.data.attributes;
+      polls.push({
+        ms: performance.now() - asked,
+        status: attributes.status,
+        rowsWritten: shown.data.meta?.["rows-written"],
+      });
       onPoll?.(shown);
       if (attributes.status === "Completed") {
-        return { id, attributes, ms: performance.now() - started };
+        return { id, attributes, ms: performance.now() - started, polls };
       }
       if (attributes.status !== "Pending") throw new Error(`export ${id} ended ${attributes.status}`);
       if (performance.now() - started > timeoutMs) throw new Error(`export ${id} timed out`);

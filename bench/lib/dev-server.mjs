@@ -10,6 +10,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import path from "node:path";
 
@@ -175,12 +176,31 @@ export function memoryOf(pid) {
   }
 }
 
+/**
+ * A workerd launcher that keeps V8's `--trace-gc` lines: miniflare passes on only workerd's structured
+ * (JSON) output, so the wrapper sends workerd's stdout, line-buffered, to `traceFile` instead.
+ */
+function gcTraceLauncher(traceFile) {
+  const require = createRequire(import.meta.url);
+  const workerd = require("workerd").default;
+  const launcher = path.join(OUT, "workerd-gc-trace.sh");
+  writeFileSync(launcher, `#!/bin/sh\nexec stdbuf -oL '${workerd}' "$@" >> '${traceFile}'\n`, {
+    mode: 0o755,
+  });
+  return {
+    MINIFLARE_WORKERD_PATH: launcher,
+    MINIFLARE_WORKERD_V8_FLAGS: process.env.BENCH_V8_FLAGS ?? "--trace-gc",
+  };
+}
+
 export class DevServer {
-  constructor({ config, persistTo, label, vars = {} }) {
+  /** `gcTrace`: record V8's GC trace of every isolate of the Worker's workerd in bench/out/gc-<label>.log. */
+  constructor({ config, persistTo, label, vars = {}, gcTrace = false }) {
     this.config = config;
     this.persistTo = persistTo;
     this.label = label;
     this.vars = vars;
+    this.gcTraceFile = gcTrace ? path.join(OUT, `gc-${label}.log`) : null;
     this.logFile = path.join(OUT, `wrangler-${label}.log`);
     // To pick the Worker's inspector target by name where one is listed (inspector() in profile.mjs).
     this.workerName = JSON.parse(stripJsonc(readFileSync(config, "utf8"))).name;
@@ -211,10 +231,12 @@ export class DevServer {
       ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ];
     const log = createWriteStream(this.logFile);
+    if (this.gcTraceFile) writeFileSync(this.gcTraceFile, "");
+    const env = { ...wranglerEnv(), ...(this.gcTraceFile ? gcTraceLauncher(this.gcTraceFile) : {}) };
     // Own process group, so stop() ends wrangler and its workerd children, and nothing else.
     this.child = spawn(process.execPath, args, {
       cwd: OUT,
-      env: wranglerEnv(),
+      env,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 
 /** Runs every stage `repeat` times (best wall time kept) and derives each stage's own share. */
-export async function stageProfile(base, { accountId, fromMs, toMs, pageRows, repeat = 1, only }) {
+export async function stageProfile(base, { accountId, fromMs, toMs, pageRows, level, repeat = 1, only }) {
   const stages = only ? [only] : ["scan", "csv", "utf8", "gzip", "r2"];
   const results = {};
   for (const stage of stages) {
@@ -15,6 +15,7 @@ export async function stageProfile(base, { accountId, fromMs, toMs, pageRows, re
         from: new Date(fromMs).toISOString(),
         to: new Date(toMs).toISOString(),
         ...(pageRows ? { pageRows: String(pageRows) } : {}),
+        ...(level ? { level: String(level) } : {}),
       });
       const started = performance.now();
       const res = await fetch(`${base}/__bench/stage?${query}`);

@@ -7,7 +7,7 @@ import { enqueueCallback } from "./callbacks";
 import { type Cursor, cursorOf, fetchPage, planScan } from "./cdr-scan";
 import { createRowEncoder, csvHeader } from "./csv";
 import type { ExportRow } from "./export-store";
-import { GZIP_HEADER, GZIP_LEVELS, type GzipLevel, GzipSegments, type GzipState } from "./gzip-member";
+import { GZIP_LEVELS, type GzipLevel, GzipSegments, type GzipState } from "./gzip-member";
 import { abortUpload, MIN_PART_SIZE, PartWriter } from "./part-writer";
 import { type ExportMessage, enqueueExport } from "./queue";
 import { createTimeFormatter } from "./time-format";
@@ -41,13 +41,6 @@ export class PermanentExportError extends Error {}
 /** The export stopped existing as Pending (deleted, or the lease was lost) while it ran. */
 class ExportCancelled extends Error {}
 
-/**
- * CSV characters deflated as one segment. Each segment starts with a fresh 32 KiB window (what lets a later
- * invocation continue the member), so larger segments compress a little better; 1 Mi characters cost
- * < 0.5 % in size and keep the text, its UTF-8 bytes and the compressed output a few MiB at most.
- */
-const SEGMENT_CHARS = 1 << 20;
-
 function positive(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isSafeInteger(n) && n > 0 ? n : fallback;
@@ -60,7 +53,7 @@ function gzipLevel(value: string | undefined): GzipLevel {
 
 export function exportSettings(env: Env, options: RunOptions = {}): ExportSettings {
   return {
-    pageRows: options.pageRows ?? positive(env.EXPORT_PAGE_ROWS, 10000),
+    pageRows: options.pageRows ?? positive(env.EXPORT_PAGE_ROWS, 4000),
     partSize: Math.max(
       MIN_PART_SIZE,
       options.partSize ?? positive(env.EXPORT_PART_SIZE_BYTES, 8 * 1024 * 1024),
@@ -268,14 +261,10 @@ async function writeSlice(
     settings.gzipLevel,
     fresh ? undefined : { crc: row.gzipCrc, length: row.gzipLength },
   );
-  const utf8 = new TextEncoder();
-  let text = "";
   let rows = 0;
-  const compress = async () => {
-    const bytes = utf8.encode(text);
-    text = "";
+  const store = async () => {
     lease.rows = row.rowsWritten + rows;
-    await parts.write(gzip.segment(bytes));
+    for (const piece of gzip.take()) await parts.write(piece);
     if (lease.due) await lease.renew();
     await yieldToEventLoop();
   };
@@ -286,10 +275,7 @@ async function writeSlice(
       ? { timeStart: row.cursorTimeStart, id: row.cursorId }
       : null;
   let finished = false;
-  if (fresh) {
-    await parts.write(GZIP_HEADER);
-    text = csvHeader(row.fields);
-  }
+  if (fresh) gzip.write(csvHeader(row.fields));
   // A prefetched page is dropped when the slice stops early; its failure must not go unhandled.
   const prefetch = (from: Cursor | null) => {
     const page = fetchPage(env, plan, from, settings.pageRows);
@@ -306,17 +292,18 @@ async function writeSlice(
     // Fetch the next page while this one is encoded and compressed (not when the row budget ends the slice).
     if (!finished && !budgetSpent) next = prefetch(cursor);
     for (const r of page) {
-      text += encode(r);
+      gzip.write(encode(r));
       rows++;
-      if (text.length >= SEGMENT_CHARS) await compress();
+      if (gzip.ready) await store();
     }
     if (finished || budgetSpent || Date.now() >= deadline) break;
   }
-  if (text) await compress();
+  if (finished) gzip.finish();
+  else gzip.flush();
+  await store();
 
   const total = row.rowsWritten + rows;
   if (finished) {
-    await parts.write(gzip.finish());
     const [marked] = await db(env)
       .update(cdrExports)
       .set({ finalRowsCount: total })

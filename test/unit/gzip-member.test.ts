@@ -1,11 +1,9 @@
-// The single-member gzip writer: segments written by separate writers (as separate invocations do) form
-// one member that strict readers take to the end.
+// The single-member gzip writer: output of separate writers handed the state (as separate invocations
+// are) forms one member that strict readers take to the end.
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { GZIP_HEADER, GzipSegments } from "../../src/exports/gzip-member";
+import { GZIP_HEADER, GzipSegments, SEGMENT_BYTES } from "../../src/exports/gzip-member";
 import { gunzip } from "../helpers/cdrs";
-
-const utf8 = new TextEncoder();
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -22,54 +20,72 @@ async function inflate(bytes: Uint8Array): Promise<string> {
   return new Response(stream).text();
 }
 
-const pieces = Array.from({ length: 7 }, (_, i) => `"${i}","Kyiv ☎","${"x".repeat(i * 5000)}"\n`.repeat(40));
+/** One whole file from one writer. */
+function gzipOf(level: 1 | 3 | 9, ...texts: string[]): Uint8Array {
+  const writer = new GzipSegments(level);
+  for (const text of texts) writer.write(text);
+  writer.finish();
+  return concat(writer.take());
+}
+
+// Lines with multi-byte characters, some longer than a segment, so lines and characters straddle segments.
+const pieces = Array.from({ length: 7 }, (_, i) =>
+  `"${i}","Kyiv ☎ 😀","${"x".repeat(i * 90_000)}"\n`.repeat(4),
+);
+const whole = pieces.join("");
 
 describe("GzipSegments", () => {
   it("writes one member across writers handed the state, read to the end by DecompressionStream", async () => {
-    const out: Uint8Array[] = [GZIP_HEADER];
+    const out: Uint8Array[] = [];
     let state: GzipSegments["state"] | undefined;
     for (const piece of pieces) {
-      // A fresh writer per segment, as a new invocation resumes from a checkpoint.
+      // A fresh writer per piece, as a new invocation resumes from a checkpoint.
       const writer = new GzipSegments(3, state);
-      out.push(writer.segment(utf8.encode(piece)));
+      writer.write(piece);
+      writer.flush();
+      out.push(...writer.take());
       state = writer.state;
     }
-    out.push(new GzipSegments(3, state).finish());
-    const file = concat(out);
-    expect(await inflate(file)).toBe(pieces.join(""));
-    expect(zlib.gunzipSync(file).toString("utf8")).toBe(pieces.join(""));
-    const { crc } = await gunzip(file);
-    expect(crc).toBe(zlib.crc32(pieces.join("")));
-    expect(state?.length).toBe(utf8.encode(pieces.join("")).length);
+    const last = new GzipSegments(3, state);
+    last.finish();
+    const file = concat([...out, ...last.take()]);
+    expect([...file.subarray(0, 10)]).toEqual([...GZIP_HEADER]);
+    expect(await inflate(file)).toBe(whole);
+    expect(zlib.gunzipSync(file).toString("utf8")).toBe(whole);
+    expect((await gunzip(file)).crc).toBe(zlib.crc32(whole));
+    expect(state?.length).toBe(new TextEncoder().encode(whole).length);
   });
 
-  it("ends every segment on a byte boundary with the sync-flush marker", () => {
-    const bytes = new GzipSegments(1).segment(utf8.encode(pieces[3] as string));
-    expect([...bytes.subarray(-4)]).toEqual([0x00, 0x00, 0xff, 0xff]);
+  it("cuts segments of SEGMENT_BYTES, each ended on a byte boundary by the sync-flush marker", async () => {
+    const writer = new GzipSegments(1);
+    writer.write("é".repeat(SEGMENT_BYTES));
+    const [header, first, ...rest] = writer.take();
+    expect(header).toBe(GZIP_HEADER);
+    expect(rest).toEqual([]);
+    expect([...(first as Uint8Array).subarray(-4)]).toEqual([0x00, 0x00, 0xff, 0xff]);
+    const inflated = zlib.inflateRawSync(first as Uint8Array, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    expect(inflated.length).toBe(SEGMENT_BYTES);
+    writer.finish();
+    const file = concat([header as Uint8Array, first as Uint8Array, ...writer.take()]);
+    expect(await inflate(file)).toBe("é".repeat(SEGMENT_BYTES));
+    expect(file.length).toBeLessThan(SEGMENT_BYTES / 100);
   });
 
   it("writes a valid member for no data at all", async () => {
-    const writer = new GzipSegments(6);
-    expect(await inflate(concat([GZIP_HEADER, writer.finish()]))).toBe("");
+    expect(await inflate(gzipOf(3))).toBe("");
   });
 
   it("compresses smaller at a higher level, to the same content", async () => {
-    const text = utf8.encode(pieces.join(""));
-    const sized = [1, 9].map((level) => {
-      const writer = new GzipSegments(level as 1 | 9);
-      return concat([GZIP_HEADER, writer.segment(text), writer.finish()]);
-    });
-    const [fast, small] = sized as [Uint8Array, Uint8Array];
+    const fast = gzipOf(1, whole);
+    const small = gzipOf(9, whole);
     expect(small.length).toBeLessThan(fast.length);
     expect(await inflate(fast)).toBe(await inflate(small));
   });
 
   it("is what the strict reader demands: a second member after the first is refused", async () => {
-    const member = (text: string) => {
-      const writer = new GzipSegments(3);
-      return concat([GZIP_HEADER, writer.segment(utf8.encode(text)), writer.finish()]);
-    };
-    await expect(inflate(concat([member("a\n"), member("b\n")]))).rejects.toThrow();
-    await expect(gunzip(concat([member("a\n"), member("b\n")]))).rejects.toThrow();
+    const twoMembers = concat([gzipOf(3, "a\n"), gzipOf(3, "b\n")]);
+    expect(zlib.gunzipSync(twoMembers).toString()).toBe("a\nb\n");
+    await expect(inflate(twoMembers)).rejects.toThrow();
+    await expect(gunzip(twoMembers)).rejects.toThrow();
   });
 });
