@@ -1,6 +1,6 @@
 // Export callbacks: queued when an export with a callback-url ends (Completed or Failed), delivered by the
-// queue consumer as a JSON POST (no redirects followed), retried with backoff, given up after 5 attempts,
-// never for a refused URL, and never changing the export. Fetches go to a fake fetcher.
+// queue consumer as a JSON POST, retried with backoff, given up after 5 attempts, never for a refused URL,
+// and never changing the export. Fetches go to a fake network (test/helpers/network.ts).
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
