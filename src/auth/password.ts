@@ -73,6 +73,8 @@ function parsePbkdf2(stored: string): ParsedPbkdf2 | null {
   return { iterations, salt, key };
 }
 
+const DUMMY = parsePbkdf2(DUMMY_PASSWORD_HASH) as ParsedPbkdf2;
+
 /** The cost of a well-formed bcrypt digest ($2a$, $2b$, $2y$, cost 04..31, 60 chars), else null. */
 export function bcryptCost(text: string): number | null {
   const match = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/.exec(text);
@@ -100,8 +102,10 @@ export async function verifyPassword(
     return { ok, needsRehash: ok };
   }
   const parsed = parsePbkdf2(stored);
-  if (parsed === null) return { ok: false, needsRehash: false };
-  const derived = await pbkdf2(password, parsed.salt, parsed.iterations);
-  const ok = crypto.subtle.timingSafeEqual(derived, parsed.key);
+  // A hash that cannot verify (a bcrypt digest above the cap, an unknown format) still costs a full PBKDF2
+  // check, so such a login answers no faster than an unknown one.
+  const target = parsed ?? DUMMY;
+  const derived = await pbkdf2(password, target.salt, target.iterations);
+  const ok = parsed !== null && crypto.subtle.timingSafeEqual(derived, parsed.key);
   return { ok, needsRehash: ok && parsed.iterations !== PBKDF2_ITERATIONS };
 }

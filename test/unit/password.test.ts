@@ -195,6 +195,27 @@ describe("unknown formats", () => {
   });
 });
 
+describe("timing: a login that cannot match costs what an unknown one does", () => {
+  /** The median wall time of `runs` verifications (workerd's clock advances locally). */
+  async function median(stored: string, runs = 5): Promise<number> {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const start = performance.now();
+      await verifyPassword("some guess", stored);
+      times.push(performance.now() - start);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(runs / 2)] ?? 0;
+  }
+
+  it("an unusable stored hash (a digest above the cap, garbage) runs a full PBKDF2 check", async () => {
+    const unknownLogin = await median(DUMMY_PASSWORD_HASH);
+    const overCap = `$2b$12$${(await bcrypt.hash("x", 4)).slice(7)}`;
+    for (const stored of [overCap, "garbage", ""]) {
+      expect(await median(stored), stored).toBeGreaterThan(unknownLogin / 2);
+    }
+  });
+});
+
 describe("DUMMY_PASSWORD_HASH", () => {
   it("is a PBKDF2 hash with the current iteration count, so it costs what a real one does", () => {
     const parts = DUMMY_PASSWORD_HASH.split("$");
