@@ -19,12 +19,16 @@ export default defineConfig(async () => {
             ADMIN_API_TOKEN: "test-admin-token-old,test-admin-token",
             // A customer portal for the CORS tests; requests without an Origin header are unaffected.
             CORS_ALLOWED_ORIGINS: "https://portal.example.com",
+            // No test reaches a public resolver: callback tests answer this one through their fetcher.
+            CALLBACK_DNS_RESOLVER: "https://dns.test/dns-query",
           },
-          // Small limits in 10 s windows so the rate-limit tests recover quickly. Keys are per login,
-          // source address and customer, so tests with their own logins/addresses/customers are unaffected.
+          // Small limits in 10 s windows so the rate-limit tests recover quickly. Keys are per (login,
+          // source address), source address and customer, so tests with their own logins/addresses/customers
+          // are unaffected.
           ratelimits: {
             LOGIN_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 5, period: 10 } },
             EXPORT_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 20, period: 10 } },
+            LOGIN_SOURCE_RATE_LIMITER: { namespace_id: "1003", simple: { limit: 10, period: 10 } },
           },
         },
       }),

@@ -11,6 +11,7 @@ const BASE = `http://${HOST}:${PORT}`;
 const DEMO_LOGIN = "demo";
 const DEMO_PASSWORD = "demo-password";
 const DEMO_CDRS = 5000;
+const DEFAULT_TOKEN_LIFETIME = 8 * 3600;
 const extraArgs = process.argv.slice(2);
 
 if (!existsSync(".dev.vars")) {
@@ -40,13 +41,21 @@ const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB",
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const dev = spawn("npx", ["wrangler", "dev", "--ip", HOST, "--port", String(PORT), ...extraArgs], {
-  stdio: "inherit",
-});
+const vars = secrets();
+// Tokens that expire, as the README's production checklist recommends, unless .dev.vars or --var say otherwise.
+const configured = vars.CUSTOMER_V1_TOKEN_LIFETIME;
+const lifetimeArgs =
+  configured === undefined ? ["--var", `CUSTOMER_V1_TOKEN_LIFETIME:${DEFAULT_TOKEN_LIFETIME}`] : [];
+const lifetime = configured === undefined ? DEFAULT_TOKEN_LIFETIME : Number(configured) || 0;
+
+const dev = spawn(
+  "npx",
+  ["wrangler", "dev", "--ip", HOST, "--port", String(PORT), ...lifetimeArgs, ...extraArgs],
+  { stdio: "inherit" },
+);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));
 
-const vars = secrets();
 const adminToken = vars.ADMIN_API_TOKEN.split(",")[0].trim();
 
 async function admin(method, path, body, type = "application/vnd.api+json") {
@@ -118,9 +127,14 @@ async function seed() {
 
 await waitForServer();
 const demo = await seed();
-const token = await new SignJWT({ sub: Number(demo.accessId), aud: ["customer-v1"] })
+const demoToken = new SignJWT({ sub: Number(demo.accessId), aud: ["customer-v1"] })
   .setProtectedHeader({ alg: "HS256" })
-  .sign(new TextEncoder().encode(vars.CUSTOMER_V1_JWT_SECRET));
+  .setIssuedAt();
+if (lifetime) demoToken.setExpirationTime(Math.floor(Date.now() / 1000) + lifetime);
+const token = await demoToken.sign(new TextEncoder().encode(vars.CUSTOMER_V1_JWT_SECRET));
+const expiry = lifetime
+  ? `expires in ${lifetime} s, CUSTOMER_V1_TOKEN_LIFETIME=${lifetime}`
+  : "no expiry: CUSTOMER_V1_TOKEN_LIFETIME is empty";
 const since = new Date(Date.now() - 7 * 86_400_000).toISOString();
 const body = JSON.stringify({
   data: {
@@ -135,7 +149,7 @@ console.log(`
 ${demo.seeded ? `Demo data created: customer, two accounts, API access "${DEMO_LOGIN}" / "${DEMO_PASSWORD}", ${DEMO_CDRS} CDRs.` : "Local database already has data; demo data left as it is."}
 Serving on ${BASE}   (interactive API docs: ${BASE}/docs — paste the token below under "Authorize")
 
-Token (API access ${demo.accessId}):
+Token (API access ${demo.accessId}; ${expiry}):
   export TOKEN=${token}
 
 Create an export of the last week:

@@ -9,6 +9,11 @@ export type CustomerScope = {
   /** Empty = every account of the customer. */
   accountIds: number[];
   allowedIps: string[];
+  /** Yeti's `allow-rec`: the access may listen to recordings (never for "D"). */
+  allowRec: boolean;
+  /** The token's `iat` and session: download links carry them, so revoking the token stops its links. */
+  iat: number;
+  session: string;
 };
 
 export type AppEnv = {

@@ -1,5 +1,6 @@
-// The Worker: HTTP API, the export queue consumer, and the cron sweeper and retention behind one entry.
+// The Worker: HTTP API, the export queue consumer, and the cron sweeper, retention and revocation clean-up behind one entry.
 import { app } from "./app";
+import { purgeRevokedSessions } from "./auth/revocation";
 import { handleExportBatch } from "./exports/consumer";
 import { applyRetention } from "./exports/lifecycle";
 import { requeueStuckExports } from "./exports/sweeper";
@@ -12,5 +13,6 @@ export default {
   async scheduled(controller, env) {
     await requeueStuckExports(env, controller.scheduledTime);
     await applyRetention(env, controller.scheduledTime);
+    await purgeRevokedSessions(env, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env, unknown>;

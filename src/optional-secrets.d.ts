@@ -5,4 +5,6 @@ interface Env {
   R2_SECRET_ACCESS_KEY?: string;
   /** HMAC key of Worker-signed download URLs; when absent it is derived from CUSTOMER_V1_JWT_SECRET with HKDF. */
   DOWNLOAD_URL_SECRET?: string;
+  /** HMAC key(s) of callback signatures (comma-separated while rotating); unset = callbacks are unsigned. */
+  CALLBACK_SIGNING_SECRET?: string;
 }

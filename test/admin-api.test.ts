@@ -118,6 +118,7 @@ describe("contractors", () => {
         name,
         customer: true,
         vendor: false,
+        "tokens-revoked-at": null,
         "created-at": expect.stringMatching(ISO),
         "updated-at": expect.stringMatching(ISO),
       },
@@ -610,6 +611,7 @@ describe("api-accesses", () => {
         login,
         "account-ids": [],
         "allowed-ips": ["0.0.0.0/0", "::/0"],
+        "tokens-revoked-at": null,
         "created-at": expect.stringMatching(ISO),
         "updated-at": expect.stringMatching(ISO),
       },
@@ -899,7 +901,7 @@ describe("api-accesses password-digest import", () => {
     expect(stored?.password_hash).toBe(digest);
 
     const before = await count("api_accesses");
-    for (const bad of ["not-a-digest", "$2b$04$short", bcrypt.hashSync("x", 4).replace("$04$", "$13$"), 42]) {
+    for (const bad of ["not-a-digest", "$2b$04$short", bcrypt.hashSync("x", 4).replace("$04$", "$03$"), 42]) {
       const [error] = await errorsOf(
         await admin("POST", "/api-accesses", {
           data: {
@@ -919,6 +921,48 @@ describe("api-accesses password-digest import", () => {
     );
     expect(both?.source?.pointer).toBe("/data/attributes/password");
     expect(await count("api_accesses")).toBe(before);
+  });
+});
+
+describe("api-accesses password-digest import: the bcrypt cost cap (10)", () => {
+  it("accepts cost 10 and refuses a higher cost with a 422 that says so, on create and update", async () => {
+    const owner = await createContractor();
+    const cost4 = bcrypt.hashSync("legacy password", 4);
+    const atCap = cost4.replace("$04$", "$10$");
+    const created = await dataOf(
+      await admin(
+        "POST",
+        "/api-accesses",
+        accessBody({ password: undefined, "password-digest": atCap }, owner.id),
+      ),
+      201,
+    );
+    for (const cost of ["11", "12", "31"]) {
+      const digest = cost4.replace("$04$", `$${cost}$`);
+      for (const res of [
+        await admin(
+          "POST",
+          "/api-accesses",
+          accessBody({ password: undefined, "password-digest": digest }, owner.id),
+        ),
+        await admin("PATCH", `/api-accesses/${created.id}`, {
+          data: { type: "api-accesses", id: created.id, attributes: { "password-digest": digest } },
+        }),
+      ]) {
+        expect(await errorsOf(res, 422)).toEqual([
+          {
+            status: "422",
+            title: `has bcrypt cost ${Number(cost)}; at most 10 is accepted (set a password instead)`,
+            detail: `password-digest - has bcrypt cost ${Number(cost)}; at most 10 is accepted (set a password instead)`,
+            source: { pointer: "/data/attributes/password-digest" },
+          },
+        ]);
+      }
+    }
+    const stored = await env.DB.prepare("SELECT password_hash FROM api_accesses WHERE id = ?")
+      .bind(Number(created.id))
+      .first<{ password_hash: string }>();
+    expect(stored?.password_hash).toBe(atCap);
   });
 });
 

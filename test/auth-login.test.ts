@@ -38,9 +38,10 @@ import {
 
 type ErrorDoc = { errors: Array<{ status: string; title: string; detail?: string }> };
 
-// The test limits of vitest.config.ts: 5 login attempts per login / per source in 10 s windows,
-// 20 export creations per customer in 10 s windows.
+// The test limits of vitest.config.ts, in 10 s windows: 5 login attempts per (login, source), 10 per
+// source, 20 export creations per customer.
 const LOGIN_LIMIT = 5;
+const LOGIN_SOURCE_LIMIT = 10;
 const EXPORT_LIMIT = 20;
 const PERIOD_SECONDS = 10;
 
@@ -496,18 +497,18 @@ describe("tokens issued by /auth after the access changes", () => {
 });
 
 describe.concurrent("rate limits", () => {
-  it("login attempts per login: 429 with Retry-After, even for the right password; then recovery", async ({
+  it("login attempts per (login, source): 429 with Retry-After for that pair, even for the right password; then recovery", async ({
     expect,
   }) => {
     const a = await loginAccess();
     const other = await loginAccess();
+    const source = uniqueIPv4();
     await freshWindow(PERIOD_SECONDS);
-    // A new address each time, so only the per-login count can trip.
     for (let i = 0; i < LOGIN_LIMIT; i++) {
-      expect((await login(a.login, "guess", { ip: uniqueIPv4() })).status).toBe(401);
+      expect((await login(a.login, "guess", { ip: source })).status).toBe(401);
     }
     const limited = await login(a.login, PASSWORD, {
-      ip: uniqueIPv4(),
+      ip: source,
       headers: { Origin: "https://portal.example.com" },
     });
     expect(limited.status).toBe(429);
@@ -518,13 +519,34 @@ describe.concurrent("rate limits", () => {
     // A portal can read the answer and its Retry-After.
     expect(limited.headers.get("Access-Control-Allow-Origin")).toBe("https://portal.example.com");
     expect(limited.headers.get("Access-Control-Expose-Headers")).toContain("Retry-After");
-    // Other logins are not affected.
-    expect((await login(other.login, PASSWORD, { ip: uniqueIPv4() })).status).toBe(201);
+    // Another login from the same source is not affected (the source's own limit is higher).
+    expect((await login(other.login, PASSWORD, { ip: source })).status).toBe(201);
     const waited = await eventually(
-      async () => (await login(a.login, PASSWORD, { ip: uniqueIPv4() })).status === 201,
+      async () => (await login(a.login, PASSWORD, { ip: source })).status === 201,
       (PERIOD_SECONDS + 1) * 1000,
     );
     expect(waited).toBeLessThanOrEqual((PERIOD_SECONDS + 1) * 1000);
+  });
+
+  it("failed logins from one address never lock the login's owner out at another address", async ({
+    expect,
+  }) => {
+    const victim = await loginAccess();
+    const attacker = uniqueIPv4();
+    const owner = uniqueIPv4();
+    await freshWindow(PERIOD_SECONDS);
+    for (let i = 0; i < LOGIN_LIMIT; i++) {
+      expect((await login(victim.login, "guess", { ip: attacker })).status).toBe(401);
+    }
+    expect((await login(victim.login, PASSWORD, { ip: attacker })).status).toBe(429);
+    // The owner, from an address without failures, logs in; so does anyone else from a fresh address.
+    expect((await login(victim.login, PASSWORD, { ip: owner })).status).toBe(201);
+    // Failures spread over many addresses do not add up either.
+    for (let i = 0; i < LOGIN_LIMIT; i++) {
+      expect((await login(victim.login, "guess", { ip: uniqueIPv4() })).status).toBe(401);
+    }
+    expect((await login(victim.login, PASSWORD, { ip: owner })).status).toBe(201);
+    expect((await login(victim.login, PASSWORD, { ip: uniqueIPv4() })).status).toBe(201);
   });
 
   it("login attempts per source address: 429 for any login from it; other addresses unaffected; then recovery", async ({
@@ -533,7 +555,7 @@ describe.concurrent("rate limits", () => {
     const a = await loginAccess();
     const source = uniqueIPv4();
     await freshWindow(PERIOD_SECONDS);
-    for (let i = 0; i < LOGIN_LIMIT; i++) {
+    for (let i = 0; i < LOGIN_SOURCE_LIMIT; i++) {
       expect((await login(unique("spray"), PASSWORD, { ip: source })).status).toBe(401);
     }
     const limited = await login(a.login, PASSWORD, { ip: source });
@@ -549,16 +571,23 @@ describe.concurrent("rate limits", () => {
     );
   });
 
-  it("an IPv6 source counts per /64, so stepping through one's /64 does not escape the limit", async ({
+  it("an IPv6 source counts per /64, so stepping through one's /64 does not escape the limits", async ({
     expect,
   }) => {
     const a = await loginAccess();
+    const b = await loginAccess();
     const net = randomNet6();
     await freshWindow(PERIOD_SECONDS);
+    // The (login, source) pair: one login guessed from addresses all over one /64.
     for (let i = 0; i < LOGIN_LIMIT; i++) {
-      expect((await login(unique("spray"), PASSWORD, { ip: net.host(`7:0:0:0:${i + 1}`) })).status).toBe(401);
+      expect((await login(a.login, "guess", { ip: net.host(`7:0:0:0:${i + 1}`) })).status).toBe(401);
     }
     expect((await login(a.login, PASSWORD, { ip: net.host("7:ffff:ffff:ffff:ffff") })).status).toBe(429);
+    // The source: many logins from the same /64.
+    for (let i = LOGIN_LIMIT + 1; i < LOGIN_SOURCE_LIMIT; i++) {
+      expect((await login(unique("spray"), PASSWORD, { ip: net.host(`7:0:0:1:${i}`) })).status).toBe(401);
+    }
+    expect((await login(b.login, PASSWORD, { ip: net.host("7:1:2:3:4") })).status).toBe(429);
     // Another /64 of the same /48 is another source.
     expect((await login(a.login, PASSWORD, { ip: net.host("8::1") })).status).toBe(201);
   });

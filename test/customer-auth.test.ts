@@ -122,6 +122,34 @@ describe("customer API: tokens that are refused (401 JSON:API)", () => {
     await expect401(await get({ Authorization: `Bearer ${b64url({ alg: "HS256" })}.${b64url({})}.` }));
   });
 
+  it("any other spelling of a valid token: padding, standard base64, a sibling last character, spaces", async () => {
+    const t = await tenant();
+    const jwt = t.jwt;
+    expect((await get({ Authorization: `Bearer ${jwt}` })).status).toBe(200);
+    const [header = "", payload = "", signature = ""] = jwt.split(".");
+    // 32 signature bytes take 43 characters; the last one carries 2 unused bits that decoders ignore.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const sibling = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.at(-1) ?? "A") ^ 1]}`;
+    const standard = (part: string) => part.replaceAll("-", "+").replaceAll("_", "/");
+    const padded = (part: string) => part + "=".repeat((4 - (part.length % 4)) % 4);
+    const spellings = [
+      `${header}.${payload}.${signature}=`,
+      `${header}.${payload}.${padded(signature)}`,
+      `${padded(header)}.${padded(payload)}.${padded(signature)}`,
+      `${header}=.${payload}.${signature}`,
+      `${header}.${payload}.${sibling}`,
+      `${standard(header)}.${standard(payload)}.${standard(signature)}`,
+      `${header}.${payload}.${signature}.`,
+      `${header}..${payload}.${signature}`,
+      `${header}.${payload}.${signature}%3D`,
+    ].filter((s) => s !== jwt);
+    expect(spellings.length).toBeGreaterThanOrEqual(8);
+    for (const spelling of spellings) {
+      await expect401(await get({ Authorization: `Bearer ${spelling}` }));
+      await expect401(await get({ Cookie: `${COOKIE}=${spelling}` }));
+    }
+  });
+
   it("an expired token (exp in the past); the same token unexpired works", async () => {
     const t = await tenant();
     const sub = Number(t.access.id);

@@ -26,13 +26,28 @@ function parts(link: string) {
     url,
     id: url.pathname.split("/").at(-1) ?? "",
     expires: url.searchParams.get("expires") ?? "",
+    grant: url.searchParams.get("grant") ?? "",
     signature: url.searchParams.get("signature") ?? "",
   };
 }
 
-function signedUrl(id: string, expires: string, signature: string) {
-  return `${CUSTOMER}/cdr-export-files/${id}?expires=${expires}&signature=${signature}`;
+function signedUrl(id: string, expires: string, grant: string, signature: string) {
+  return `${CUSTOMER}/cdr-export-files/${id}?expires=${expires}&grant=${grant}&signature=${signature}`;
 }
+
+/** verifyWorkerUrl's verdict alone. */
+async function verdict(
+  id: string,
+  expires: string,
+  grant: string,
+  signature: string,
+  now?: number,
+  e: Env = env,
+) {
+  return (await verifyWorkerUrl(e, id, { expires, grant, signature }, now)).verdict;
+}
+
+const OPERATOR = { kind: "operator" } as const;
 
 async function forbidden(res: Response, detail: string) {
   expect(res.status).toBe(403);
@@ -50,7 +65,7 @@ function flipFirstChar(signature: string): string {
 describe("links.download on records", () => {
   it("is on a Completed export's show and list records, as a Worker URL that expires in the TTL", async () => {
     const link = a.links.download ?? "";
-    const { url, id, expires, signature } = parts(link);
+    const { url, id, expires, grant, signature } = parts(link);
     expect(`${url.origin}${url.pathname}`).toBe(`${CUSTOMER}/cdr-export-files/${a.id}`);
     expect(id).toBe(a.id);
     const ttl = Number(env.DOWNLOAD_URL_TTL_SECONDS);
@@ -59,12 +74,14 @@ describe("links.download on records", () => {
     expect(left).toBeGreaterThan(ttl - 5);
     expect(left).toBeLessThanOrEqual(ttl + 60);
     expect(signature).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The token behind the request: its API access, iat and session.
+    expect(grant).toMatch(new RegExp(`^a${t.access.id}\\.\\d+\\.[A-Za-z0-9_-]{16,64}$`));
     expect(a.links.self).toBe(`${CUSTOMER}/cdr-exports/${a.id}`);
 
     const { body } = await list(t.auth);
     const listed = body.data.find((d) => d.id === a.id) as { links: Record<string, string> } | undefined;
     expect(listed?.links.download).toMatch(
-      new RegExp(`^${CUSTOMER}/cdr-export-files/${a.id}\\?expires=\\d+&signature=`),
+      new RegExp(`^${CUSTOMER}/cdr-export-files/${a.id}\\?expires=\\d+&grant=[^&]+&signature=`),
     );
   });
 
@@ -103,50 +120,48 @@ describe("GET the Worker URL", () => {
 
   it("refuses an expired URL with 403 (signed with a past expiry)", async () => {
     const past = Math.floor(Date.now() / 1000) - 60;
-    const link = await signWorkerUrl(env, BASE, a.id, past);
+    const link = await signWorkerUrl(env, BASE, a.id, past, OPERATOR);
     await forbidden(await call(link), "The download link has expired.");
   });
 
   it("reports a valid URL as expired once its expiry has passed (verifyWorkerUrl with a later now)", async () => {
-    const { id, expires, signature } = parts(a.links.download ?? "");
-    expect(await verifyWorkerUrl(env, id, expires, signature)).toBe("ok");
-    expect(await verifyWorkerUrl(env, id, expires, signature, Number(expires) * 1000)).toBe("ok");
-    expect(await verifyWorkerUrl(env, id, expires, signature, Number(expires) * 1000 + 1)).toBe("expired");
-    expect(await verifyWorkerUrl(env, id, expires, signature, Date.now() + 86_400_000)).toBe("expired");
+    const { id, expires, grant, signature } = parts(a.links.download ?? "");
+    expect(await verdict(id, expires, grant, signature)).toBe("ok");
+    expect(await verdict(id, expires, grant, signature, Number(expires) * 1000)).toBe("ok");
+    expect(await verdict(id, expires, grant, signature, Number(expires) * 1000 + 1)).toBe("expired");
+    expect(await verdict(id, expires, grant, signature, Date.now() + 86_400_000)).toBe("expired");
   });
 
   it("refuses a tampered signature with 403", async () => {
-    const { id, expires, signature } = parts(a.links.download ?? "");
-    await forbidden(
-      await call(signedUrl(id, expires, flipFirstChar(signature))),
-      "The download link is not valid.",
-    );
-    await forbidden(
-      await call(signedUrl(id, expires, signature.slice(0, -1))),
-      "The download link is not valid.",
-    );
-    await forbidden(await call(signedUrl(id, expires, `${signature}A`)), "The download link is not valid.");
-    await forbidden(await call(signedUrl(id, expires, "not*base64")), "The download link is not valid.");
+    const { id, expires, grant, signature } = parts(a.links.download ?? "");
+    for (const tampered of [
+      flipFirstChar(signature),
+      signature.slice(0, -1),
+      `${signature}A`,
+      "not*base64",
+    ]) {
+      await forbidden(await call(signedUrl(id, expires, grant, tampered)), "The download link is not valid.");
+    }
   });
 
   it("refuses another spelling of the same signature bytes (only canonical base64url is accepted)", async () => {
-    const { id, expires, signature } = parts(a.links.download ?? "");
+    const { id, expires, grant, signature } = parts(a.links.download ?? "");
     // 32 bytes take 43 characters: the last one carries 2 unused bits, which atob ignores.
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     const last = alphabet.indexOf(signature.at(-1) ?? "A");
     const sibling = `${signature.slice(0, -1)}${alphabet[last ^ 1]}`;
-    expect(await verifyWorkerUrl(env, id, expires, sibling)).toBe("invalid");
-    await forbidden(await call(signedUrl(id, expires, sibling)), "The download link is not valid.");
+    expect(await verdict(id, expires, grant, sibling)).toBe("invalid");
+    await forbidden(await call(signedUrl(id, expires, grant, sibling)), "The download link is not valid.");
   });
 
   it("refuses a tampered expiry with 403, also one pushed later", async () => {
-    const { id, expires, signature } = parts(a.links.download ?? "");
-    await forbidden(
-      await call(signedUrl(id, String(Number(expires) + 3600), signature)),
-      "The download link is not valid.",
-    );
-    await forbidden(await call(signedUrl(id, `0${expires}`, signature)), "The download link is not valid.");
-    await forbidden(await call(signedUrl(id, "", signature)), "The download link is not valid.");
+    const { id, expires, grant, signature } = parts(a.links.download ?? "");
+    for (const tampered of [String(Number(expires) + 3600), `0${expires}`, ""]) {
+      await forbidden(
+        await call(signedUrl(id, tampered, grant, signature)),
+        "The download link is not valid.",
+      );
+    }
   });
 
   it("refuses a URL without expiry or signature with 403", async () => {
@@ -159,8 +174,11 @@ describe("GET the Worker URL", () => {
   });
 
   it("refuses export A's valid signature used with export B's id (403)", async () => {
-    const { expires, signature } = parts(a.links.download ?? "");
-    await forbidden(await call(signedUrl(b.id, expires, signature)), "The download link is not valid.");
+    const { expires, grant, signature } = parts(a.links.download ?? "");
+    await forbidden(
+      await call(signedUrl(b.id, expires, grant, signature)),
+      "The download link is not valid.",
+    );
     // B's own link works.
     const own = await call(b.links.download ?? "");
     expect(own.status).toBe(200);
@@ -170,10 +188,10 @@ describe("GET the Worker URL", () => {
   it("refuses a URL signed with another key (DOWNLOAD_URL_SECRET set elsewhere)", async () => {
     const other = { ...env, DOWNLOAD_URL_SECRET: "some-other-secret" } as Env;
     const expires = Math.floor(Date.now() / 1000) + 600;
-    const link = await signWorkerUrl(other, BASE, a.id, expires);
-    const { signature } = parts(link);
-    expect(await verifyWorkerUrl(other, a.id, String(expires), signature)).toBe("ok");
-    expect(await verifyWorkerUrl(env, a.id, String(expires), signature)).toBe("invalid");
+    const link = await signWorkerUrl(other, BASE, a.id, expires, OPERATOR);
+    const { grant, signature } = parts(link);
+    expect(await verdict(a.id, String(expires), grant, signature, undefined, other)).toBe("ok");
+    expect(await verdict(a.id, String(expires), grant, signature)).toBe("invalid");
     await forbidden(await call(link), "The download link is not valid.");
   });
 
@@ -186,13 +204,13 @@ describe("GET the Worker URL", () => {
     expect(res.status).toBe(404);
     expect((await json<ErrorDoc>(res)).errors[0]?.title).toBe("Record not found");
     const unknown = crypto.randomUUID();
-    const forged = await signWorkerUrl(env, BASE, unknown, Math.floor(Date.now() / 1000) + 600);
+    const forged = await signWorkerUrl(env, BASE, unknown, Math.floor(Date.now() / 1000) + 600, OPERATOR);
     expect((await call(forged)).status).toBe(404);
   });
 
   it("answers 404 for a signed URL of an export that is not Completed", async () => {
     const row = await seedExport(t.accountId, { status: "Pending" });
-    const link = await signWorkerUrl(env, BASE, row.uuid, Math.floor(Date.now() / 1000) + 600);
+    const link = await signWorkerUrl(env, BASE, row.uuid, Math.floor(Date.now() / 1000) + 600, OPERATOR);
     const res = await call(link);
     expect(res.status).toBe(404);
     await res.arrayBuffer();
@@ -277,7 +295,7 @@ function expectPresigned(link: string, uuid: string, expires = "900") {
 describe("R2 presigned links.download (aws4fetch)", () => {
   it("downloadLink presigns a GET on the bucket's S3 endpoint with the TTL and the file name", async () => {
     const uuid = crypto.randomUUID();
-    const link = await downloadLink({ ...env, ...R2 } as Env, BASE, uuid, `exports/${uuid}.csv.gz`);
+    const link = await downloadLink({ ...env, ...R2 } as Env, BASE, uuid, `exports/${uuid}.csv.gz`, OPERATOR);
     const url = expectPresigned(link, uuid);
     expect(url.searchParams.get("X-Amz-Signature")).toBe(
       await expectedSignature(url, R2.R2_SECRET_ACCESS_KEY),
@@ -307,7 +325,7 @@ describe("R2 presigned links.download (aws4fetch)", () => {
     const uuid = crypto.randomUUID();
     for (const missing of Object.keys(R2)) {
       const e = { ...env, ...R2, [missing]: "" } as Env;
-      const link = await downloadLink(e, BASE, uuid, `exports/${uuid}.csv.gz`);
+      const link = await downloadLink(e, BASE, uuid, `exports/${uuid}.csv.gz`, OPERATOR);
       expect(link.startsWith(`${CUSTOMER}/cdr-export-files/${uuid}?expires=`), missing).toBe(true);
     }
   });

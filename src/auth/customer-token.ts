@@ -1,15 +1,29 @@
-// Customer API v1 tokens: HS256 JWTs with audience "customer-v1", as Yeti issues them.
+// Customer API v1 tokens: HS256 JWTs with audience "customer-v1", as Yeti issues them, plus `iat` and `sid`.
 import { jwtVerify, SignJWT } from "jose";
+import { base64url, fromBase64url } from "./base64url";
 
 export const AUDIENCE = "customer-v1";
 
 /** Yeti's dynamic token configuration (`sub: "D"`), minted by the operator's systems. */
 export type DynamicConfig = { customer_id: number; account_ids?: number[]; allowed_ips?: string[] };
 
-export type TokenClaims = { sub: number | "D"; cfg?: DynamicConfig; exp?: number };
+export type TokenClaims = {
+  sub: number | "D";
+  cfg?: DynamicConfig;
+  exp?: number;
+  /** Epoch seconds; 0 for a token without `iat` (minted elsewhere), which any revoke-tokens covers. */
+  iat: number;
+  /** The session: `sid` of tokens this Worker issues, else derived from the token (see sessionKey). */
+  session: string;
+};
+
+const encoder = new TextEncoder();
+const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
+/** Three unpadded base64url parts: the only spelling of a token that is accepted. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function key(secret: string): Uint8Array {
-  return new TextEncoder().encode(secret);
+  return encoder.encode(secret);
 }
 
 /** Token lifetime in seconds from CUSTOMER_V1_TOKEN_LIFETIME; empty = tokens without `exp`. */
@@ -22,24 +36,51 @@ export function tokenLifetime(env: Env): number | null {
   return seconds;
 }
 
+/** A new random session id (128 bits). */
+export function newSessionId(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(16)));
+}
+
+/**
+ * Signs a token for `claims`: `iat` and `sid` as given (a session keeps both across cookie refreshes, so
+ * revocation and download links judge the session, not the refresh), `exp` from the configured lifetime.
+ */
 export async function issueToken(
   env: Env,
-  claims: Omit<TokenClaims, "exp">,
+  claims: { sub: number | "D"; cfg?: DynamicConfig; iat: number; session: string },
 ): Promise<{ token: string; exp: number | null }> {
   const lifetime = tokenLifetime(env);
   const jwt = new SignJWT({
     ...(claims.cfg ? { cfg: claims.cfg } : {}),
     sub: claims.sub as unknown as string,
+    sid: claims.session,
   })
     .setProtectedHeader({ alg: "HS256" })
-    .setAudience([AUDIENCE]);
+    .setAudience([AUDIENCE])
+    .setIssuedAt(claims.iat);
   const exp = lifetime === null ? null : Math.floor(Date.now() / 1000) + lifetime;
   if (exp !== null) jwt.setExpirationTime(exp);
   return { token: await jwt.sign(key(env.CUSTOMER_V1_JWT_SECRET)), exp };
 }
 
-/** Verifies signature (HS256 only), audience and `exp`; returns null for any invalid token. */
+/** True for three canonical base64url parts: no padding, no other character, no second spelling of a part. */
+export function isCanonicalToken(token: string): boolean {
+  return COMPACT_JWS.test(token) && token.split(".").every((part) => fromBase64url(part) !== null);
+}
+
+/** The `sid` claim when it is a well-formed session id, else the first 128 bits of the token's SHA-256. */
+async function sessionKey(sid: unknown, token: string): Promise<string> {
+  if (typeof sid === "string" && SESSION_ID.test(sid)) return sid;
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(token));
+  return base64url(new Uint8Array(digest).subarray(0, 16));
+}
+
+/**
+ * Verifies spelling (canonical only, before any decoding), signature (HS256 only), audience and `exp`;
+ * returns null for any invalid token.
+ */
 export async function verifyToken(env: Env, token: string): Promise<TokenClaims | null> {
+  if (!isCanonicalToken(token)) return null;
   try {
     const { payload } = await jwtVerify(token, key(env.CUSTOMER_V1_JWT_SECRET), {
       algorithms: ["HS256"],
@@ -47,13 +88,15 @@ export async function verifyToken(env: Env, token: string): Promise<TokenClaims 
     });
     const sub = payload.sub as unknown;
     const exp = typeof payload.exp === "number" ? payload.exp : undefined;
+    const iat = typeof payload.iat === "number" ? payload.iat : 0;
+    const session = await sessionKey(payload.sid, token);
     if (sub === "D") {
       const cfg = payload.cfg as DynamicConfig | undefined;
-      return cfg && validDynamicConfig(cfg) ? { sub: "D", cfg, exp } : null;
+      return cfg && validDynamicConfig(cfg) ? { sub: "D", cfg, exp, iat, session } : null;
     }
     const id =
       typeof sub === "number" ? sub : typeof sub === "string" && /^\d+$/.test(sub) ? Number(sub) : NaN;
-    return Number.isSafeInteger(id) ? { sub: id, exp } : null;
+    return Number.isSafeInteger(id) ? { sub: id, exp, iat, session } : null;
   } catch {
     return null;
   }

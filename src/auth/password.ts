@@ -7,8 +7,12 @@ export const MIN_PASSWORD_LENGTH = 8;
 const SCHEME = "pbkdf2_sha256";
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
-// Beyond this a single bcrypt check costs too much Worker CPU time to be worth accepting.
-const MAX_BCRYPT_COST = 12;
+/**
+ * The highest bcrypt cost imported or verified. bcrypt runs in JavaScript here (no native code in a Worker):
+ * cost 10 takes ~2.5x the CPU of a PBKDF2 check, cost 12 ~10x — every wrong guess would cost up to 0.8 s
+ * of CPU, and the slower answer would tell such logins apart from unknown ones.
+ */
+export const MAX_BCRYPT_COST = 10;
 
 /**
  * A fixed dummy hash to verify against when the login does not exist, so timing is the same.
@@ -69,12 +73,19 @@ function parsePbkdf2(stored: string): ParsedPbkdf2 | null {
   return { iterations, salt, key };
 }
 
-/** True for a bcrypt digest of cost <= 12 ($2a$, $2b$, $2y$, 60 chars). */
-export function isBcryptDigest(text: string): boolean {
+const DUMMY = parsePbkdf2(DUMMY_PASSWORD_HASH) as ParsedPbkdf2;
+
+/** The cost of a well-formed bcrypt digest ($2a$, $2b$, $2y$, cost 04..31, 60 chars), else null. */
+export function bcryptCost(text: string): number | null {
   const match = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/.exec(text);
-  if (match === null) return false;
-  const cost = Number(match[1]);
-  return cost >= 4 && cost <= MAX_BCRYPT_COST;
+  const cost = Number(match?.[1]);
+  return match && cost >= 4 && cost <= 31 ? cost : null;
+}
+
+/** True for a bcrypt digest this Worker verifies: well-formed, cost at most MAX_BCRYPT_COST. */
+export function isBcryptDigest(text: string): boolean {
+  const cost = bcryptCost(text);
+  return cost !== null && cost <= MAX_BCRYPT_COST;
 }
 
 /**
@@ -91,8 +102,10 @@ export async function verifyPassword(
     return { ok, needsRehash: ok };
   }
   const parsed = parsePbkdf2(stored);
-  if (parsed === null) return { ok: false, needsRehash: false };
-  const derived = await pbkdf2(password, parsed.salt, parsed.iterations);
-  const ok = crypto.subtle.timingSafeEqual(derived, parsed.key);
+  // A hash that cannot verify (a bcrypt digest above the cap, an unknown format) still costs a full PBKDF2
+  // check, so such a login answers no faster than an unknown one.
+  const target = parsed ?? DUMMY;
+  const derived = await pbkdf2(password, target.salt, target.iterations);
+  const ok = parsed !== null && crypto.subtle.timingSafeEqual(derived, parsed.key);
   return { ok, needsRehash: ok && parsed.iterations !== PBKDF2_ITERATIONS };
 }

@@ -12,6 +12,8 @@ export const contractors = sqliteTable("contractors", {
   name: text("name").notNull().unique(),
   customer: integer("customer", { mode: "boolean" }).notNull().default(false),
   vendor: integer("vendor", { mode: "boolean" }).notNull().default(false),
+  /** Epoch ms of the last revoke-tokens: every token of the customer issued up to then is refused. */
+  tokensRevokedAt: integer("tokens_revoked_at"),
   createdAt: integer("created_at").notNull().default(nowMs),
   updatedAt: integer("updated_at").notNull().default(nowMs),
 });
@@ -56,14 +58,34 @@ export const apiAccesses = sqliteTable(
       .notNull()
       .default(sql.raw(`'${JSON.stringify(ALL_NETWORKS)}'`)),
     allowListenRecording: integer("allow_listen_recording", { mode: "boolean" }).notNull().default(false),
+    /** Epoch ms of the last revoke-tokens: tokens of this access issued up to then are refused. */
+    tokensRevokedAt: integer("tokens_revoked_at"),
     createdAt: integer("created_at").notNull().default(nowMs),
     updatedAt: integer("updated_at").notNull().default(nowMs),
   },
   (t) => [index("api_accesses_customer_id_idx").on(t.customerId)],
 );
 
+/**
+ * Sessions ended by `DELETE /auth`: the token's `sid` (or a hash of a token without one). A row names the
+ * API access, or for a `sub: "D"` token the customer, so it goes with them; the cron drops rows of expired
+ * tokens and rows a later revoke-tokens covers.
+ */
+export const revokedSessions = sqliteTable("revoked_sessions", {
+  key: text("key").primaryKey(),
+  accessId: integer("access_id").references(() => apiAccesses.id, { onDelete: "cascade" }),
+  customerId: integer("customer_id").references(() => contractors.id, { onDelete: "cascade" }),
+  /** The token's `iat` and `exp` (epoch seconds); exp null = a token without expiry. */
+  issuedAt: integer("issued_at").notNull(),
+  expiresAt: integer("expires_at"),
+  revokedAt: integer("revoked_at").notNull(),
+});
+
 export const EXPORT_STATUSES = ["Pending", "Completed", "Failed", "Deleted"] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+export const CALLBACK_STATUSES = ["Delivered", "Refused", "Error"] as const;
+export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
 
 /** One uploaded multipart part, as R2 needs it to complete the upload. */
 export type UploadedPart = { partNumber: number; etag: string };
@@ -79,6 +101,9 @@ export const cdrExports = sqliteTable(
     timeFormat: text("time_format").$type<TimeFormat>().notNull().default("with_timezone"),
     timeZoneName: text("time_zone_name"),
     callbackUrl: text("callback_url"),
+    /** The last callback attempt's outcome (null before the first), and why it did not get through. */
+    callbackStatus: text("callback_status").$type<CallbackStatus>(),
+    callbackError: text("callback_error"),
     rowsCount: integer("rows_count"),
     customerAccountId: integer("customer_account_id").references(() => accounts.id),
     createdAt: integer("created_at").notNull(),

@@ -1,85 +1,18 @@
-// Export callbacks: a POST to the operator's callback URL when an export ends, retried through the queue, SSRF-safe.
+// Export callbacks: a signed POST to the operator's callback URL when an export ends, retried through the
+// queue; each hop's host is resolved and its addresses vetted right before it is called.
 import { eq } from "drizzle-orm";
-import { addressAllowed, parseAddress } from "../auth/ip-networks";
 import { db } from "../db/client";
-import { cdrExports } from "../db/schema";
+import { type CallbackStatus, cdrExports } from "../db/schema";
 import { errorFields, log } from "../log";
+import { callbackHost, callbackUrlProblem, vetCallbackHost } from "./callback-guard";
+import { signatureHeaders } from "./callback-signature";
 
 export type CallbackMessage = { callbackFor: string };
 
 const TIMEOUT_MS = 10_000;
-
-/**
- * Loopback, private, shared, link-local (incl. cloud metadata), multicast, documentation and reserved
- * ranges, and the IPv6 ranges that embed an IPv4 address (IPv4-mapped ::ffff:0:0/96 is folded to IPv4
- * by addressAllowed, so ::ffff:127.0.0.1 is judged as 127.0.0.1).
- */
-const BLOCKED_NETWORKS = [
-  "0.0.0.0/8",
-  "10.0.0.0/8",
-  "100.64.0.0/10",
-  "127.0.0.0/8",
-  "169.254.0.0/16",
-  "172.16.0.0/12",
-  "192.0.0.0/24",
-  "192.0.2.0/24",
-  "192.88.99.0/24",
-  "192.168.0.0/16",
-  "198.18.0.0/15",
-  "198.51.100.0/24",
-  "203.0.113.0/24",
-  "224.0.0.0/4",
-  "240.0.0.0/4",
-  // Unspecified, loopback and the deprecated IPv4-compatible ::a.b.c.d.
-  "::/96",
-  "64:ff9b::/96",
-  "64:ff9b:1::/48",
-  "100::/64",
-  // Teredo and 6to4 carry an IPv4 address inside.
-  "2001::/32",
-  "2001:db8::/32",
-  "2002::/16",
-  "fc00::/7",
-  "fe80::/10",
-  "fec0::/10",
-  "ff00::/8",
-];
-
-/** A callback URL longer than this is refused (it is stored and sent on every attempt). */
-const MAX_URL_LENGTH = 2000;
-
-const BLOCKED_HOST_SUFFIXES = [".localhost", ".local", ".internal", ".home.arpa"];
-
-function allowHttp(env: Env): boolean {
-  return env.CALLBACK_ALLOW_HTTP === "true";
-}
-
-/** Why a callback URL is refused, or null when it may be called. */
-export function callbackUrlProblem(env: Env, text: string): string | null {
-  if (text.length > MAX_URL_LENGTH) return `is too long (maximum is ${MAX_URL_LENGTH} characters)`;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return "is not a valid URL";
-  }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && allowHttp(env)))
-    return "must be an https URL";
-  if (url.username || url.password) return "must not carry credentials";
-  // URL parsing has already normalised odd IPv4 spellings (e.g. 2130706433, 0x7f.1) to dotted quads.
-  // A trailing dot names the same host (`localhost.`, `metadata.internal.`): it is dropped before the checks.
-  const host = url.hostname
-    .replace(/^\[(.*)\]$/, "$1")
-    .replace(/\.+$/, "")
-    .toLowerCase();
-  if (parseAddress(host)) {
-    return addressAllowed(host, BLOCKED_NETWORKS) ? "must not point to a private or reserved address" : null;
-  }
-  if (host === "localhost" || BLOCKED_HOST_SUFFIXES.some((s) => host.endsWith(s)) || !host.includes(".")) {
-    return "must not point to a local or internal host";
-  }
-  return null;
-}
+/** Redirects that are followed, re-POSTing the same signed body; each hop is checked like the first. */
+const FOLLOWED_REDIRECTS = new Set([301, 302, 307, 308]);
+const MAX_REDIRECTS = 3;
 
 export function isCallbackMessage(body: unknown): body is CallbackMessage {
   return (
@@ -97,7 +30,55 @@ export async function enqueueCallback(env: Env, uuid: string, callbackUrl: strin
   }
 }
 
-/** Sends the callback once; true when it was delivered (2xx) or can never be (gone, refused URL). */
+/** What one delivery attempt came to. Problems name hosts, never whole URLs (their queries may hold secrets). */
+type Outcome = { status: CallbackStatus; error: string | null };
+
+const delivered: Outcome = { status: "Delivered", error: null };
+const refused = (error: string): Outcome => ({ status: "Refused", error });
+const failed = (error: string): Outcome => ({ status: "Error", error });
+
+/** POSTs `body` to `url`, following up to MAX_REDIRECTS redirects, vetting every hop before it is called. */
+async function post(env: Env, url: string, body: string, fetcher: typeof fetch): Promise<Outcome> {
+  const headers = { "Content-Type": "application/json", ...(await signatureHeaders(env, body)) };
+  let target = url;
+  for (let hop = 0; ; hop++) {
+    const problem = callbackUrlProblem(env, target);
+    if (problem) return refused(hop ? `a redirect's target ${problem}` : `the URL ${problem}`);
+    const host = callbackHost(new URL(target));
+    const vetted = await vetCallbackHost(env, host, fetcher);
+    if (vetted) return vetted.refused ? refused(vetted.problem) : failed(vetted.problem);
+    let res: Response;
+    try {
+      res = await fetcher(target, {
+        method: "POST",
+        headers,
+        body,
+        // Redirects are followed here, hop by hop, so that each target is vetted before it is called.
+        redirect: "manual",
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (error) {
+      return failed(`${host}: ${String(errorFields(error).error)}`);
+    }
+    // The answer's body is of no interest: release the connection.
+    await res.body?.cancel().catch(() => {});
+    if (res.ok) return delivered;
+    const location = res.headers.get("Location");
+    if (!FOLLOWED_REDIRECTS.has(res.status) || !location)
+      return failed(`${host} answered HTTP ${res.status}`);
+    if (hop === MAX_REDIRECTS) return failed(`more than ${MAX_REDIRECTS} redirects`);
+    try {
+      target = new URL(location, target).href;
+    } catch {
+      return failed(`${host} redirected to an invalid URL`);
+    }
+  }
+}
+
+/**
+ * Sends the callback once, signed when CALLBACK_SIGNING_SECRET is set, and records the outcome on the export
+ * (`callback-status`, `callback-error`). True when it was delivered (2xx) or can never be (gone, refused).
+ */
 export async function deliverCallback(
   env: Env,
   uuid: string,
@@ -105,27 +86,19 @@ export async function deliverCallback(
 ): Promise<boolean> {
   const row = await db(env).select().from(cdrExports).where(eq(cdrExports.uuid, uuid)).get();
   if (!row?.callbackUrl || (row.status !== "Completed" && row.status !== "Failed")) return true;
-  const problem = callbackUrlProblem(env, row.callbackUrl);
-  if (problem) {
-    log("warn", "callback refused", { exportId: uuid, problem });
-    return true;
-  }
+  const body = JSON.stringify({ export_id: row.id, uuid: row.uuid, status: row.status });
+  const outcome = await post(env, row.callbackUrl, body, fetcher);
+  if (outcome.status === "Refused")
+    log("warn", "callback refused", { exportId: uuid, problem: outcome.error });
+  if (outcome.status === "Error") log("warn", "callback failed", { exportId: uuid, problem: outcome.error });
   try {
-    const res = await fetcher(row.callbackUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ export_id: row.id, uuid: row.uuid, status: row.status }),
-      // A redirect could lead to an internal address: it is not followed.
-      redirect: "manual",
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
-    // The answer's body is of no interest: release the connection.
-    await res.body?.cancel().catch(() => {});
-    if (res.ok) return true;
-    log("warn", "callback answered with an error", { exportId: uuid, status: res.status });
-    return false;
+    await db(env)
+      .update(cdrExports)
+      .set({ callbackStatus: outcome.status, callbackError: outcome.error })
+      .where(eq(cdrExports.id, row.id));
   } catch (error) {
-    log("warn", "callback failed", { exportId: uuid, ...errorFields(error) });
-    return false;
+    // The delivery stands: a failed note must not send the callback again.
+    log("error", "callback outcome not recorded", { exportId: uuid, ...errorFields(error) });
   }
+  return outcome.status !== "Error";
 }

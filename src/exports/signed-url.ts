@@ -1,5 +1,7 @@
 // Short-lived download URLs: an R2 presigned URL where S3 credentials are set, else an HMAC-signed Worker URL.
 import { AwsClient } from "aws4fetch";
+import { base64url, fromBase64url } from "../auth/base64url";
+import type { CustomerScope } from "../context";
 
 export const SIGNED_DOWNLOAD_PATH = "/api/rest/customer/v1/cdr-export-files";
 const DEFAULT_TTL_SECONDS = 15 * 60;
@@ -85,63 +87,101 @@ async function importHmacKey(env: Env): Promise<CryptoKey> {
   );
 }
 
-function base64url(bytes: ArrayBuffer): string {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-}
-
 /**
- * Strict base64url: only the canonical spelling of the bytes is accepted. atob ignores the unused low
- * bits of the last character, so without the round trip several signatures would verify as one.
+ * Whose authority a Worker URL carries: the token that asked for it (its access or, for a `sub: "D"` token,
+ * its customer, with its `iat` and session), so revoking or deleting either makes the link fail; or the
+ * operator's, which expiry alone ends.
  */
-function fromBase64url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]{1,100}$/.test(text)) return null;
-  let bytes: Uint8Array;
-  try {
-    const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-    bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-  } catch {
-    return null;
-  }
-  return base64url(bytes.buffer as ArrayBuffer) === text ? bytes : null;
+export type DownloadGrant =
+  | { kind: "access"; accessId: number; iat: number; session: string }
+  | { kind: "customer"; customerId: number; iat: number; session: string }
+  | { kind: "operator" };
+
+const OPERATOR_GRANT = "operator";
+const GRANT = /^([ad])([1-9]\d{0,14})\.(0|[1-9]\d{0,11})\.([A-Za-z0-9_-]{16,64})$/;
+
+/** The grant of the customer token behind a request (`iat` in whole seconds). */
+export function customerGrant(scope: CustomerScope): DownloadGrant {
+  const iat = Math.max(0, Math.floor(scope.iat));
+  return scope.accessId === "D"
+    ? { kind: "customer", customerId: scope.customerId, iat, session: scope.session }
+    : { kind: "access", accessId: scope.accessId, iat, session: scope.session };
 }
 
-const message = (exportId: string, expires: number) => encoder.encode(`${exportId}.${expires}`);
+function formatGrant(grant: DownloadGrant): string {
+  if (grant.kind === "operator") return OPERATOR_GRANT;
+  const principal = grant.kind === "access" ? `a${grant.accessId}` : `d${grant.customerId}`;
+  return `${principal}.${grant.iat}.${grant.session}`;
+}
+
+function parseGrant(text: string): DownloadGrant | null {
+  if (text === OPERATOR_GRANT) return { kind: "operator" };
+  const match = GRANT.exec(text);
+  if (!match) return null;
+  const [, kind, id = "", iat = "", session = ""] = match;
+  return kind === "a"
+    ? { kind: "access", accessId: Number(id), iat: Number(iat), session }
+    : { kind: "customer", customerId: Number(id), iat: Number(iat), session };
+}
+
+const message = (exportId: string, expires: number, grant: string) =>
+  encoder.encode(`${exportId}.${expires}.${grant}`);
 
 export async function signWorkerUrl(
   env: Env,
   origin: string,
   exportId: string,
   expires: number,
+  grant: DownloadGrant,
 ): Promise<string> {
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(env), message(exportId, expires));
-  return `${origin}${SIGNED_DOWNLOAD_PATH}/${exportId}?expires=${expires}&signature=${base64url(signature)}`;
+  const granted = formatGrant(grant);
+  const signature = await crypto.subtle.sign("HMAC", await hmacKey(env), message(exportId, expires, granted));
+  const query = new URLSearchParams({
+    expires: String(expires),
+    grant: granted,
+    signature: base64url(signature),
+  });
+  return `${origin}${SIGNED_DOWNLOAD_PATH}/${exportId}?${query}`;
 }
 
-/** Checks expiry and the HMAC (crypto.subtle.verify compares in constant time). */
+export type UrlVerdict = { verdict: "ok"; grant: DownloadGrant } | { verdict: "expired" | "invalid" };
+
+/** Checks expiry, grant and the HMAC (crypto.subtle.verify compares in constant time). */
 export async function verifyWorkerUrl(
   env: Env,
   exportId: string,
-  expiresParam: string | undefined,
-  signatureParam: string | undefined,
+  params: { expires?: string; grant?: string; signature?: string },
   now = Date.now(),
-): Promise<"ok" | "expired" | "invalid"> {
+): Promise<UrlVerdict> {
   // Canonical decimal only (no leading zeros): one URL per (export, expiry), like the signature below.
-  const expires = /^[1-9]\d{0,11}$/.test(expiresParam ?? "") ? Number(expiresParam) : Number.NaN;
-  const signature = fromBase64url(signatureParam ?? "");
-  if (!Number.isSafeInteger(expires) || !signature) return "invalid";
-  const valid = await crypto.subtle.verify("HMAC", await hmacKey(env), signature, message(exportId, expires));
-  if (!valid) return "invalid";
-  return expires * 1000 < now ? "expired" : "ok";
+  const expires = /^[1-9]\d{0,11}$/.test(params.expires ?? "") ? Number(params.expires) : Number.NaN;
+  const signature = /^[A-Za-z0-9_-]{1,100}$/.test(params.signature ?? "")
+    ? fromBase64url(params.signature ?? "")
+    : null;
+  const grant = parseGrant(params.grant ?? "");
+  if (!Number.isSafeInteger(expires) || !signature || !grant) return { verdict: "invalid" };
+  const valid = await crypto.subtle.verify(
+    "HMAC",
+    await hmacKey(env),
+    signature,
+    message(exportId, expires, formatGrant(grant)),
+  );
+  if (!valid) return { verdict: "invalid" };
+  return expires * 1000 < now ? { verdict: "expired" } : { verdict: "ok", grant };
 }
 
 /** `links.download` of a Completed export. */
-export async function downloadLink(env: Env, origin: string, exportId: string, key: string): Promise<string> {
+export async function downloadLink(
+  env: Env,
+  origin: string,
+  exportId: string,
+  key: string,
+  grant: DownloadGrant,
+): Promise<string> {
   const ttl = downloadTtlSeconds(env);
   const credentials = r2Credentials(env);
+  // R2 checks its own signature: a presigned URL cannot be revoked and lives out its TTL (README, Security).
   if (credentials) return presignR2(credentials, key, `${exportId}.csv.gz`, ttl);
   // The expiry is rounded up to the minute so a record's body (and ETag) stays the same within a minute.
-  return signWorkerUrl(env, origin, exportId, Math.ceil((Date.now() / 1000 + ttl) / 60) * 60);
+  return signWorkerUrl(env, origin, exportId, Math.ceil((Date.now() / 1000 + ttl) / 60) * 60, grant);
 }

@@ -42,6 +42,8 @@ type Resource = {
   relationships?: Record<string, string>;
   resource: z.ZodType;
   description: string;
+  /** What `POST /{id}/revoke-tokens` revokes, for resources that have it. */
+  revokes?: string;
 };
 
 const RESOURCES: Resource[] = [
@@ -52,6 +54,8 @@ const RESOURCES: Resource[] = [
     attributes: contractorAttributes,
     resource: contractorResource,
     description: "Yeti's customers and vendors.",
+    revokes:
+      'Every token of the customer issued until now: its `sub: "D"` tokens and the tokens of all its API accesses, with the download links they made. Tokens issued afterwards work.',
   },
   {
     type: "accounts",
@@ -70,7 +74,9 @@ const RESOURCES: Resource[] = [
     relationships: { customer: "contractors" },
     resource: apiAccessResource,
     description:
-      "Customer API v1 credentials. `password` and `password-digest` are write-only; deleting an access revokes its tokens at once.",
+      "Customer API v1 credentials. `password` and `password-digest` (a bcrypt digest of cost 10 at most) are write-only; deleting an access revokes its tokens at once.",
+    revokes:
+      "Every token of the API access issued until now, with the download links they made. A new login works at once.",
   },
 ];
 
@@ -154,6 +160,21 @@ function build() {
       request: { params: recordId },
       responses: { 204: { description: "Deleted." }, ...errors(401, 404, 422) },
     });
+    if (r.revokes) {
+      registry.registerPath({
+        method: "post",
+        path: path(`/${r.type}/{id}/revoke-tokens`),
+        tags,
+        summary: `Revoke the tokens of ${r.one}`,
+        description: `${r.revokes} No request body.`,
+        security,
+        request: { params: recordId },
+        responses: {
+          200: jsonApi("Revoked; the record with its `tokens-revoked-at`.", one),
+          ...errors(401, 404),
+        },
+      });
+    }
   }
 
   registry.registerPath({

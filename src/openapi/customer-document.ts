@@ -173,7 +173,8 @@ function build() {
     path: path("/auth"),
     tags: ["auth"],
     summary: "Log out",
-    description: "Overwrites the session cookie with `logout`, expired.",
+    description:
+      "Ends the session of the token sent (the `Authorization` header, else the session cookie): that token, and for a cookie session every refreshed cookie of it, is refused from then on, with the download links it made. Overwrites the session cookie with `logout`, expired. Needs no valid token: 204 either way.",
     security: [],
     responses: {
       204: {

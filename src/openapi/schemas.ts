@@ -7,7 +7,7 @@ import {
   type ZodOpenAPIMetadata,
 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { EXPORT_STATUSES } from "../db/schema";
+import { CALLBACK_STATUSES, EXPORT_STATUSES } from "../db/schema";
 import { TIME_FORMATS } from "../exports/time-format";
 import { JSON_API } from "../http/json-api";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../http/paging";
@@ -323,10 +323,15 @@ function adminResource<A extends z.ZodRawShape, R extends z.ZodRawShape>(
   });
 }
 
+const tokensRevokedAt = isoTime
+  .nullable()
+  .meta({ description: "The last `revoke-tokens`: tokens issued up to then are refused. Read-only." });
+
 export const contractorResource = adminResource("contractors", {
   name: z.string(),
   customer: z.boolean(),
   vendor: z.boolean(),
+  "tokens-revoked-at": tokensRevokedAt,
 });
 
 export const accountResource = adminResource(
@@ -352,6 +357,7 @@ export const apiAccessResource = adminResource(
     login: z.string(),
     "account-ids": z.array(z.number().int()).meta({ description: "Empty = every account of the customer." }),
     "allowed-ips": z.array(z.string()).meta({ example: ["0.0.0.0/0", "::/0"] }),
+    "tokens-revoked-at": tokensRevokedAt,
   },
   { customer: linkage("contractors") },
 );
@@ -367,6 +373,14 @@ export const operatorExportResource = z.strictObject({
     status: exportStatus,
     "rows-count": z.number().int().nullable(),
     "callback-url": z.string().nullable(),
+    "callback-status": z.enum(CALLBACK_STATUSES).nullable().meta({
+      description:
+        "The last callback attempt: `Delivered`, `Refused` (never sent: the URL or an address its host resolves to is not allowed), `Error` (retried with backoff, 5 attempts in all); null before the first.",
+    }),
+    "callback-error": z
+      .string()
+      .nullable()
+      .meta({ description: "Why the last attempt did not get through; null once delivered." }),
     "time-format": timeFormat,
     "time-zone-name": z.string().nullable(),
     "created-at": isoTime,

@@ -2,7 +2,7 @@
 // private or reserved address in any spelling, no local or internal names).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { callbackUrlProblem } from "../../src/exports/callbacks";
+import { callbackUrlProblem } from "../../src/exports/callback-guard";
 
 const PRIVATE = "must not point to a private or reserved address";
 const LOCAL = "must not point to a local or internal host";
@@ -108,6 +108,13 @@ describe("callbackUrlProblem: private and reserved addresses in any spelling", (
     "https://[2001:db8::1]/",
     "https://[100::1]/",
     "https://[fec0::1]/",
+    // IPv4-translated ::ffff:0:0:0/96 (not the mapped ::ffff:0:0/96), and ranges inside 2000::/3.
+    "https://[::ffff:0:127.0.0.1]/",
+    "https://[::ffff:0:a9fe:a9fe]/",
+    "https://[::ffff:0:0:0]/",
+    "https://[2001:2::1]/",
+    "https://[3fff::1]/",
+    "https://[5f00::1]/",
   ]) {
     it(`refuses ${url}`, () => expect(callbackUrlProblem(env, url)).toBe(PRIVATE));
   }
@@ -125,6 +132,9 @@ describe("callbackUrlProblem: local and internal names", () => {
     "https://foo.internal./",
     "https://metadata.google.internal/computeMetadata/v1/",
     "https://router.home.arpa/",
+    "https://localhost.localdomain/",
+    "https://LOCALHOST.LOCALDOMAIN./",
+    "https://box.localdomain/",
     "https://intranet/",
     "https://intranet./",
   ]) {

@@ -2,9 +2,11 @@
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import {
+  bcryptCost,
   DUMMY_PASSWORD_HASH,
   hashPassword,
   isBcryptDigest,
+  MAX_BCRYPT_COST,
   MIN_PASSWORD_LENGTH,
   PBKDF2_ITERATIONS,
   verifyPassword,
@@ -140,10 +142,13 @@ describe("bcrypt digests", () => {
     expect(await verifyPassword("", digest)).toEqual(fail);
   });
 
-  it("recognises only well-formed digests of cost 4..12", async () => {
+  it("recognises only well-formed digests of cost 4..10 (MAX_BCRYPT_COST)", async () => {
+    expect(MAX_BCRYPT_COST).toBe(10);
     const digest = await bcrypt.hash("x", 4);
     const body = digest.slice(7);
-    expect(isBcryptDigest(`$2b$12$${body}`)).toBe(true);
+    expect(isBcryptDigest(`$2b$10$${body}`)).toBe(true);
+    expect(isBcryptDigest(`$2b$11$${body}`)).toBe(false);
+    expect(isBcryptDigest(`$2b$12$${body}`)).toBe(false);
     expect(isBcryptDigest(`$2b$13$${body}`)).toBe(false);
     expect(isBcryptDigest(`$2b$31$${body}`)).toBe(false);
     expect(isBcryptDigest(`$2b$03$${body}`)).toBe(false);
@@ -157,9 +162,19 @@ describe("bcrypt digests", () => {
     expect(isBcryptDigest(await hashPassword("not bcrypt"))).toBe(false);
   });
 
-  it("does not run bcrypt on digests above cost 12", async () => {
-    const digest = await bcrypt.hash("expensive", 4);
-    expect(await verifyPassword("expensive", `$2b$13$${digest.slice(7)}`)).toEqual(fail);
+  it("does not verify a real digest above the cap (cost 11), even with the right password", async () => {
+    const digest = await bcrypt.hash("expensive", 11);
+    expect(await bcrypt.compare("expensive", digest)).toBe(true);
+    expect(await verifyPassword("expensive", digest)).toEqual(fail);
+  });
+
+  it("reads the cost of any well-formed digest, for the operator API's message", async () => {
+    const body = (await bcrypt.hash("x", 4)).slice(7);
+    expect(bcryptCost(`$2a$12$${body}`)).toBe(12);
+    expect(bcryptCost(`$2y$31$${body}`)).toBe(31);
+    expect(bcryptCost(`$2b$03$${body}`)).toBeNull();
+    expect(bcryptCost(`$2b$32$${body}`)).toBeNull();
+    expect(bcryptCost("not-a-digest")).toBeNull();
   });
 });
 
@@ -177,6 +192,27 @@ describe("unknown formats", () => {
     "5f4dcc3b5aa765d61d8327deb882cf99",
   ])("rejects stored %j", async (stored) => {
     expect(await verifyPassword("correct horse battery staple", stored)).toEqual(fail);
+  });
+});
+
+describe("timing: a login that cannot match costs what an unknown one does", () => {
+  /** The median wall time of `runs` verifications (workerd's clock advances locally). */
+  async function median(stored: string, runs = 5): Promise<number> {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const start = performance.now();
+      await verifyPassword("some guess", stored);
+      times.push(performance.now() - start);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(runs / 2)] ?? 0;
+  }
+
+  it("an unusable stored hash (a digest above the cap, garbage) runs a full PBKDF2 check", async () => {
+    const unknownLogin = await median(DUMMY_PASSWORD_HASH);
+    const overCap = `$2b$12$${(await bcrypt.hash("x", 4)).slice(7)}`;
+    for (const stored of [overCap, "garbage", ""]) {
+      expect(await median(stored), stored).toBeGreaterThan(unknownLogin / 2);
+    }
   });
 });
 

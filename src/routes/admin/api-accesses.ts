@@ -3,11 +3,19 @@ import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { ALL_NETWORKS, formatNetwork, parseNetwork } from "../../auth/ip-networks";
-import { hashPassword, isBcryptDigest, MIN_PASSWORD_LENGTH } from "../../auth/password";
+import {
+  bcryptCost,
+  hashPassword,
+  isBcryptDigest,
+  MAX_BCRYPT_COST,
+  MIN_PASSWORD_LENGTH,
+} from "../../auth/password";
+import { revokeAccessTokens } from "../../auth/revocation";
 import type { AppContext, AppEnv } from "../../context";
 import { db } from "../../db/client";
 import { accounts, apiAccesses, contractors } from "../../db/schema";
-import { validationError } from "../../errors";
+import { ApiError, validationError } from "../../errors";
+import { isoMillis } from "../../exports/time-format";
 import { jsonApi } from "../../http/json-api";
 import {
   adminDocument,
@@ -34,7 +42,17 @@ export const attributes = z.object({
     .optional(),
   "password-digest": z
     .string({ error: "is invalid" })
-    .refine(isBcryptDigest, "must be a bcrypt digest ($2a$/$2b$, cost 12 at most)")
+    .superRefine((text, ctx) => {
+      const cost = bcryptCost(text);
+      if (cost === null)
+        ctx.addIssue({ code: "custom", message: "must be a bcrypt digest ($2a$, $2b$ or $2y$)" });
+      else if (!isBcryptDigest(text)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `has bcrypt cost ${cost}; at most ${MAX_BCRYPT_COST} is accepted (set a password instead)`,
+        });
+      }
+    })
     .optional(),
   "account-ids": z
     .array(z.number({ error: ACCOUNT_IDS }).int(ACCOUNT_IDS).positive(ACCOUNT_IDS), { error: ACCOUNT_IDS })
@@ -60,7 +78,12 @@ function render(c: AppContext, row: Row) {
     c,
     "api-accesses",
     row,
-    { login: row.login, "account-ids": row.accountIds, "allowed-ips": row.allowedIps },
+    {
+      login: row.login,
+      "account-ids": row.accountIds,
+      "allowed-ips": row.allowedIps,
+      "tokens-revoked-at": row.tokensRevokedAt === null ? null : isoMillis(row.tokensRevokedAt),
+    },
     { customer: { type: "contractors", id: row.customerId } },
   );
 }
@@ -173,6 +196,13 @@ export const adminApiAccesses = new Hono<AppEnv>()
         .returning(),
     );
     return jsonApi(c, { data: render(c, row as Row) });
+  })
+  .post("/:id/revoke-tokens", async (c) => {
+    const existing = await findById(c, apiAccesses);
+    // Every token issued for the access so far stops working at once, and the download links they made.
+    const row = await revokeAccessTokens(c.env, existing.id);
+    if (!row) throw ApiError.notFound();
+    return jsonApi(c, { data: render(c, row) });
   })
   .delete("/:id", async (c) => {
     const existing = await findById(c, apiAccesses);

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { AppContext, AppEnv } from "../../context";
 import { cdrExports } from "../../db/schema";
 import { type FieldProblem, validationError } from "../../errors";
-import { callbackUrlProblem } from "../../exports/callbacks";
+import { callbackUrlProblem } from "../../exports/callback-guard";
 import { CDR_COLUMNS, customerColumns } from "../../exports/columns";
 import { OPERATOR_CREATE_FRAME } from "../../exports/create-document";
 import { type ExportRow, insertExport } from "../../exports/export-store";
@@ -23,7 +23,7 @@ async function render(c: AppContext, row: ExportRow) {
   const self = `${origin}${ADMIN_BASE}/cdr-exports/${row.id}`;
   const download =
     row.status === "Completed" && row.objectKey
-      ? await downloadLink(c.env, origin, row.uuid, row.objectKey)
+      ? await downloadLink(c.env, origin, row.uuid, row.objectKey, { kind: "operator" })
       : null;
   return {
     id: String(row.id),
@@ -36,6 +36,8 @@ async function render(c: AppContext, row: ExportRow) {
       status: row.status,
       "rows-count": row.rowsCount,
       "callback-url": row.callbackUrl,
+      "callback-status": row.callbackStatus,
+      "callback-error": row.callbackError,
       "time-format": row.timeFormat,
       "time-zone-name": row.timeZoneName,
       "created-at": isoMillis(row.createdAt),

@@ -2,9 +2,12 @@
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { revokeCustomerTokens } from "../../auth/revocation";
 import type { AppContext, AppEnv } from "../../context";
 import { db } from "../../db/client";
 import { apiAccesses, contractors } from "../../db/schema";
+import { ApiError } from "../../errors";
+import { isoMillis } from "../../exports/time-format";
 import { jsonApi } from "../../http/json-api";
 import {
   adminDocument,
@@ -26,7 +29,12 @@ export const attributes = z.object({
 });
 
 function render(c: AppContext, row: Row) {
-  return adminDocument(c, "contractors", row, { name: row.name, customer: row.customer, vendor: row.vendor });
+  return adminDocument(c, "contractors", row, {
+    name: row.name,
+    customer: row.customer,
+    vendor: row.vendor,
+    "tokens-revoked-at": row.tokensRevokedAt === null ? null : isoMillis(row.tokensRevokedAt),
+  });
 }
 
 async function write<T>(run: () => Promise<T>): Promise<T> {
@@ -82,6 +90,13 @@ export const adminContractors = new Hono<AppEnv>()
         .returning(),
     );
     return jsonApi(c, { data: render(c, row as Row) });
+  })
+  .post("/:id/revoke-tokens", async (c) => {
+    const existing = await findById(c, contractors);
+    // Its `sub: "D"` tokens and its API accesses' tokens stop working at once, with their download links.
+    const row = await revokeCustomerTokens(c.env, existing.id);
+    if (!row) throw ApiError.notFound();
+    return jsonApi(c, { data: render(c, row) });
   })
   .delete("/:id", async (c) => {
     const existing = await findById(c, contractors);

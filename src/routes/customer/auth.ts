@@ -2,18 +2,22 @@
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { clientAddress } from "../../auth/client-address";
-import { customerAuth, SESSION_COOKIE, sessionCookie, sourceAllowed } from "../../auth/customer-auth";
-import { issueToken } from "../../auth/customer-token";
-import { rateLimitSource } from "../../auth/ip-networks";
+import {
+  customerAuth,
+  SESSION_COOKIE,
+  sessionCookie,
+  sourceAllowed,
+  takeToken,
+} from "../../auth/customer-auth";
+import { issueToken, newSessionId, verifyToken } from "../../auth/customer-token";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../../auth/password";
-import { enforceRateLimit } from "../../auth/rate-limit";
+import { enforceLoginLimits } from "../../auth/rate-limit";
+import { endSession, issueTime } from "../../auth/revocation";
 import type { AppEnv } from "../../context";
 import { db } from "../../db/client";
-import { apiAccesses } from "../../db/schema";
+import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { isPlainObject, readJsonBody } from "../../http/json-api";
-
-const LOGIN_PERIOD_SECONDS = 60;
 
 export const auth = new Hono<AppEnv>();
 
@@ -39,14 +43,18 @@ auth.post("/", async (c) => {
     ]);
   }
   const address = clientAddress(c);
-  await enforceRateLimit(c.env.LOGIN_RATE_LIMITER, `login:${credentials.login}`, LOGIN_PERIOD_SECONDS);
-  if (address) {
-    await enforceRateLimit(c.env.LOGIN_RATE_LIMITER, `ip:${rateLimitSource(address)}`, LOGIN_PERIOD_SECONDS);
-  }
+  await enforceLoginLimits(c.env, credentials.login, address);
 
   const access = await db(c.env)
-    .select()
+    .select({
+      id: apiAccesses.id,
+      passwordHash: apiAccesses.passwordHash,
+      allowedIps: apiAccesses.allowedIps,
+      accessRevokedAt: apiAccesses.tokensRevokedAt,
+      customerRevokedAt: contractors.tokensRevokedAt,
+    })
     .from(apiAccesses)
+    .innerJoin(contractors, eq(contractors.id, apiAccesses.customerId))
     .where(eq(apiAccesses.login, credentials.login))
     .get();
   // Verify against a dummy hash when the login is unknown, so both cases take the same time.
@@ -62,7 +70,11 @@ auth.post("/", async (c) => {
       .where(eq(apiAccesses.id, access.id));
   }
 
-  const { token, exp } = await issueToken(c.env, { sub: access.id });
+  const { token, exp } = await issueToken(c.env, {
+    sub: access.id,
+    iat: issueTime([access.accessRevokedAt, access.customerRevokedAt]),
+    session: newSessionId(),
+  });
   if (credentials.cookie_auth === true || body.cookie_auth === true) {
     sessionCookie(c, token, exp);
     return c.body(null, 201);
@@ -70,21 +82,13 @@ auth.post("/", async (c) => {
   return c.json({ jwt: token }, 201);
 });
 
-auth.get("/", customerAuth, async (c) => {
-  const scope = c.get("customer");
-  let allowRec = false;
-  if (scope.accessId !== "D") {
-    const row = await db(c.env)
-      .select({ allowRec: apiAccesses.allowListenRecording })
-      .from(apiAccesses)
-      .where(eq(apiAccesses.id, scope.accessId))
-      .get();
-    allowRec = row?.allowRec ?? false;
-  }
-  return c.json({ "allow-rec": allowRec });
-});
+auth.get("/", customerAuth, (c) => c.json({ "allow-rec": c.get("customer").allowRec }));
 
-auth.delete("/", (c) => {
+auth.delete("/", async (c) => {
+  // Ends the session of the token that made the call, if any is valid; always 204, as Yeti answers.
+  const taken = takeToken(c);
+  const claims = taken?.token ? await verifyToken(c.env, taken.token) : null;
+  if (claims) await endSession(c.env, claims);
   // The same attributes as the session cookie (Secure over https), so the overwrite always lands.
   const secure = new URL(c.req.url).protocol === "https:" ? "; Secure" : "";
   c.header(

@@ -18,7 +18,7 @@ import { exportFormatAttributes } from "../../exports/format-attributes";
 import { deleteExport } from "../../exports/lifecycle";
 import { listFilterConditions, listOrder } from "../../exports/list-filters";
 import { enqueueExport } from "../../exports/queue";
-import { downloadLink } from "../../exports/signed-url";
+import { customerGrant, downloadLink } from "../../exports/signed-url";
 import { jsonApi, origin, readJsonBody, resourceFromDocument, toOneLinkage } from "../../http/json-api";
 import { pageLinks, parsePage } from "../../http/paging";
 import { accountResource, exportResource } from "./cdr-export-resource";
@@ -128,7 +128,7 @@ cdrExports.get("/:id/download", async (c) => {
 /** The signed download URL of a Completed export, else null. */
 async function downloadFor(c: AppContext, row: ExportRow): Promise<string | null> {
   if (row.status !== "Completed" || !row.objectKey) return null;
-  return downloadLink(c.env, origin(c), row.uuid, row.objectKey);
+  return downloadLink(c.env, origin(c), row.uuid, row.objectKey, customerGrant(c.get("customer")));
 }
 
 cdrExports.delete("/:id", async (c) => {
