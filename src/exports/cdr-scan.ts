@@ -1,5 +1,5 @@
 // The export's read side: one keyset-paged SQL scan of `cdrs`, newest first, bound parameters only.
-import { type CsvSegment, csvSegments, segmentSql } from "./csv";
+import { type CsvOptions, type CsvSegment, csvSegments, segmentSql } from "./csv";
 import { type Filters, filtersToSql } from "./filters";
 
 export type Cursor = { timeStart: number; id: number };
@@ -16,14 +16,20 @@ export type ScanPlan = {
   cursorAt: number;
 };
 
-export function planScan(fields: readonly string[], filters: Filters, accountId: number | null): ScanPlan {
+export function planScan(
+  fields: readonly string[],
+  filters: Filters,
+  accountId: number | null,
+  csv: CsvOptions = {},
+): ScanPlan {
   const segments = csvSegments(fields);
   const { conditions, params } = filtersToSql(filters);
   if (accountId !== null) {
     conditions.unshift(`"customer_acc_id" = ?`);
     params.unshift(accountId);
   }
-  const select = `SELECT ${[...segments.map(segmentSql), `"time_start"`, `"id"`].join(", ")} FROM cdrs`;
+  const cells = segments.map((segment) => segmentSql(segment, csv));
+  const select = `SELECT ${[...cells, `"time_start"`, `"id"`].join(", ")} FROM cdrs`;
   const where = conditions.length ? conditions.join(" AND ") : "1";
   const order = `ORDER BY "time_start" DESC, "id" DESC LIMIT ?`;
   return {

@@ -29,22 +29,44 @@ export function csvSegments(columns: readonly string[]): CsvSegment[] {
   return segments;
 }
 
+export type CsvOptions = {
+  /**
+   * Prefix text values a spreadsheet would run as a formula (first character `=`, `+`, `-`, `@`, tab or CR)
+   * with `'`, as OWASP advises against CSV injection; plain signed numbers (`-0.01`, `+380441234567`: a
+   * sign, then only digits and dots) are left alone. Off by default: Yeti writes values as stored.
+   */
+  neutraliseFormulas?: boolean;
+};
+
+/** SQLite: the text value would start a spreadsheet formula (and is not a signed number). */
+function formulaSql(c: string): string {
+  const rest = `substr(${c}, 2)`;
+  const signedNumber = `(substr(${c}, 1, 1) IN ('+', '-') AND ${rest} <> '' AND ${rest} NOT GLOB '*[^0-9.]*')`;
+  return `substr(${c}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13)) AND NOT ${signedNumber}`;
+}
+
 /** SQLite rendering of one cell as COPY writes it: quoted, inner quotes doubled; NULL an empty field. */
-function cellSql(column: string): string {
+function cellSql(column: string, options: CsvOptions): string {
   const c = `"${column}"`;
   switch (CDR_COLUMNS[column]) {
     case "bool":
       return `CASE ${c} WHEN 1 THEN '"t"' WHEN 0 THEN '"f"' ELSE '' END`;
     case "int":
       return `COALESCE('"' || ${c} || '"', '')`;
-    default:
-      return `COALESCE('"' || replace(${c}, '"', '""') || '"', '')`;
+    default: {
+      const value = `replace(${c}, '"', '""')`;
+      if (!options.neutraliseFormulas) return `COALESCE('"' || ${value} || '"', '')`;
+      // '''' is SQL for a one-character string holding the apostrophe.
+      return `COALESCE('"' || CASE WHEN ${formulaSql(c)} THEN '''' ELSE '' END || ${value} || '"', '')`;
+    }
   }
 }
 
 /** The select-list expression of a segment (column names come from CDR_COLUMNS only). */
-export function segmentSql(segment: CsvSegment): string {
-  return segment.kind === "time" ? `"${segment.column}"` : segment.columns.map(cellSql).join(" || ',' || ");
+export function segmentSql(segment: CsvSegment, options: CsvOptions = {}): string {
+  return segment.kind === "time"
+    ? `"${segment.column}"`
+    : segment.columns.map((column) => cellSql(column, options)).join(" || ',' || ");
 }
 
 /** Builds the encoder of one data row from its segments; per-segment writers are chosen once. */

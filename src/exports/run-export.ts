@@ -20,6 +20,8 @@ export type ExportSettings = {
   gzipLevel: GzipLevel;
   /** How long a claim holds without renewal; renewed while the slice writes, so a dead slice is taken over soon. */
   leaseMs: number;
+  /** EXPORT_NEUTRALISE_FORMULAS = "true" (see CsvOptions). */
+  neutraliseFormulas: boolean;
 };
 
 export type RunOptions = Partial<ExportSettings> & {
@@ -62,6 +64,7 @@ export function exportSettings(env: Env, options: RunOptions = {}): ExportSettin
     budgetMs: options.budgetMs ?? positive(env.EXPORT_BUDGET_MS, 120_000),
     gzipLevel: options.gzipLevel ?? gzipLevel(env.EXPORT_GZIP_LEVEL),
     leaseMs: options.leaseMs ?? positive(env.EXPORT_LEASE_SECONDS, 60) * 1000,
+    neutraliseFormulas: options.neutraliseFormulas ?? env.EXPORT_NEUTRALISE_FORMULAS === "true",
   };
 }
 
@@ -246,7 +249,9 @@ async function writeSlice(
   let plan: ReturnType<typeof planScan>;
   let formatTime: (micros: number) => string;
   try {
-    plan = planScan(row.fields, row.filters as never, row.customerAccountId);
+    plan = planScan(row.fields, row.filters as never, row.customerAccountId, {
+      neutraliseFormulas: settings.neutraliseFormulas,
+    });
     formatTime = createTimeFormatter(row.timeFormat, row.timeZoneName);
   } catch (error) {
     throw new PermanentExportError(error instanceof Error ? error.message : String(error));
