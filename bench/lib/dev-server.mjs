@@ -181,8 +181,8 @@ export function memoryOf(pid) {
  * (JSON) output, so the wrapper sends workerd's stdout, line-buffered, to `traceFile` instead.
  */
 function gcTraceLauncher(traceFile) {
-  const require = createRequire(import.meta.url);
-  const workerd = require("workerd").default;
+  // The workerd wrangler itself runs (its own dependency, which may be newer than the top-level one).
+  const workerd = createRequire(path.join(ROOT, "node_modules", "wrangler", "package.json"))("workerd").default;
   const launcher = path.join(OUT, "workerd-gc-trace.sh");
   writeFileSync(launcher, `#!/bin/sh\nexec stdbuf -oL '${workerd}' "$@" >> '${traceFile}'\n`, {
     mode: 0o755,
