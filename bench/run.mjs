@@ -362,8 +362,10 @@ async function main() {
   // Phase 1: tenants and CDRs, loaded through the operator API.
   let data = opts.reuse && existsSync(MARKER) ? JSON.parse(readFileSync(MARKER, "utf8")) : null;
   if (data && (data.rows !== ROWS || data.seed !== SEED)) data = null;
-  if (data) log(`--reuse: keeping the loaded ${ROWS} CDRs in ${STATE}`);
-  else {
+  if (data) {
+    log(`--reuse: keeping the loaded ${ROWS} CDRs in ${STATE} (applying new migrations, if any)`);
+    applyMigrations(config, STATE, path.join(OUT, "migrations.log"));
+  } else {
     rmSync(STATE, { recursive: true, force: true });
     applyMigrations(config, STATE, path.join(OUT, "migrations.log"));
     const server = await new DevServer({ config, persistTo: STATE, label: "load" }).start();

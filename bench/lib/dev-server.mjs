@@ -182,7 +182,9 @@ export function memoryOf(pid) {
  */
 function gcTraceLauncher(traceFile) {
   // The workerd wrangler itself runs (its own dependency, which may be newer than the top-level one).
-  const workerd = createRequire(path.join(ROOT, "node_modules", "wrangler", "package.json"))("workerd").default;
+  const workerd = createRequire(path.join(ROOT, "node_modules", "wrangler", "package.json"))(
+    "workerd",
+  ).default;
   const launcher = path.join(OUT, "workerd-gc-trace.sh");
   writeFileSync(launcher, `#!/bin/sh\nexec stdbuf -oL '${workerd}' "$@" >> '${traceFile}'\n`, {
     mode: 0o755,
