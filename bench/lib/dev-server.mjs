@@ -191,7 +191,7 @@ function gcTraceLauncher(traceFile) {
   });
   return {
     MINIFLARE_WORKERD_PATH: launcher,
-    MINIFLARE_WORKERD_V8_FLAGS: process.env.BENCH_V8_FLAGS ?? "--trace-gc",
+    MINIFLARE_WORKERD_V8_FLAGS: "--trace-gc",
   };
 }
 
