@@ -106,7 +106,9 @@ describe("GzipSegments", () => {
     const [, first, second, ...rest] = writer.take();
     expect(rest).toEqual([]);
     for (const segment of [first, second]) {
-      const inflated = zlib.inflateRawSync(segment as Uint8Array, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      const inflated = zlib.inflateRawSync(segment as Uint8Array, {
+        finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      });
       expect(inflated.length).toBe(SEGMENT_BYTES);
     }
     writer.finish();
