@@ -42,7 +42,11 @@ export default defineConfig(async () => {
         // from strings, as ajv-based validators do) run in Node.
         {
           plugins: [workers({})],
-          test: { ...shared, name: "workers", exclude: [...configDefaults.exclude, NODE_TESTS, POSTGRES_TESTS] },
+          test: {
+            ...shared,
+            name: "workers",
+            exclude: [...configDefaults.exclude, NODE_TESTS, POSTGRES_TESTS],
+          },
         },
         // The PostgreSQL source: the Worker with CDR_SOURCE=postgres, reading the database that
         // scripts/pg/setup.sh seeds through the CDR_DB binding. The global setup (in Node) checks that the

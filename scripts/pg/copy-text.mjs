@@ -70,7 +70,11 @@ export function copyHeader(table = "cdr.cdr") {
 /** A partition of cdr.cdr per UTC day of [fromDay, toDay) ("YYYY-MM-DD"), named like Yeti's cdr_YYYY_MM_DD. */
 export function dayPartitionsSql(fromDay, toDay) {
   const statements = [];
-  for (let day = Date.parse(`${fromDay}T00:00:00Z`); day < Date.parse(`${toDay}T00:00:00Z`); day += 86_400_000) {
+  for (
+    let day = Date.parse(`${fromDay}T00:00:00Z`);
+    day < Date.parse(`${toDay}T00:00:00Z`);
+    day += 86_400_000
+  ) {
     const from = new Date(day).toISOString().slice(0, 10);
     const to = new Date(day + 86_400_000).toISOString().slice(0, 10);
     statements.push(

@@ -6,7 +6,10 @@ export const CUSTOMER_ID = 7101;
 export const OTHER_CUSTOMER_ID = 7102;
 /** The published example's account: a few days of mixed traffic and the edge cases below. */
 export const ACCOUNT = { id: 9001, uuid: "3f1c2b7e-5a4d-4c1e-9b2a-7d6e5f4a3b21" };
-/** Same customer; CDRs only between 02:00 and 20:00 UTC, away from any zone's midnight (see README). */
+/**
+ * Same customer; CDRs only between 02:00 and 18:00 UTC, away from the midnights of UTC, Kyiv and Kolkata:
+ * the D1 source, which reads filter times as UTC, exports the same of them as Yeti in those zones.
+ */
 export const SIBLING_ACCOUNT = { id: 9002, uuid: "3f1c2b7e-5a4d-4c1e-9b2a-7d6e5f4a3b22" };
 /** Same customer; many wide CDRs, so an export of it fills several 5 MiB parts. */
 export const BIG_ACCOUNT = { id: 9003, uuid: "3f1c2b7e-5a4d-4c1e-9b2a-7d6e5f4a3b23" };
@@ -128,7 +131,11 @@ function edgeCdrs() {
     },
     { time_start: "2019-01-01T10:00:00.25Z", auth_orig_ip: "::ffff:192.0.2.1", src_name_in: "mapped" },
     // CDRs whose routing prefixes are the hostile filter values: the hostile filter test finds exactly these.
-    { time_start: "2019-01-01T11:00:00Z", src_prefix_routing: HOSTILE.drop, dst_prefix_routing: HOSTILE.quotes },
+    {
+      time_start: "2019-01-01T11:00:00Z",
+      src_prefix_routing: HOSTILE.drop,
+      dst_prefix_routing: HOSTILE.quotes,
+    },
     {
       time_start: "2019-01-01T11:30:00Z",
       src_prefix_routing: HOSTILE.backslash,
@@ -166,7 +173,7 @@ export function* fixtureCdrs() {
       accountId: SIBLING_ACCOUNT.id,
       customerId: CUSTOMER_ID,
       fromMs: day,
-      toMs: day + 18 * 3_600_000,
+      toMs: day + 16 * 3_600_000,
       firstId: 2_000_000 + n * 1000,
     });
   }
