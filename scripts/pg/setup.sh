@@ -20,7 +20,7 @@ SEED=1
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 
-if ! command -v pg_lsclusters >/dev/null 2>&1; then
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   echo "setup: installing PostgreSQL (apt-get install postgresql)" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
