@@ -3,8 +3,9 @@
 // the same CDRs ingested into D1 give the same bytes; the ingest API is closed.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ACCOUNT } from "../../scripts/pg/fixture.mjs";
 import worker from "../../src/index";
-import { ADMIN, ADMIN_TOKEN, CUSTOMER, JSON_API, json } from "../helpers/api";
+import { ADMIN, ADMIN_TOKEN, CUSTOMER, customer, JSON_API, json } from "../helpers/api";
 import { gunzipText, NDJSON, postCdrs } from "../helpers/cdrs";
 import { CASES, type CaseName, type PgCase } from "./cases";
 import { envWith, expected, expectPsqlFile, exportCase, postgres, titled, yetiCustomer } from "./helpers";
@@ -155,6 +156,25 @@ describe.skipIf(!postgres.available)(
     });
   },
 );
+
+describe("a filter value PostgreSQL text cannot hold", () => {
+  it("is refused at creation with 422 (a NUL would end the inlined statement)", async () => {
+    const { auth } = await yetiCustomer();
+    const res = await customer(auth, "POST", "/cdr-exports", {
+      data: {
+        type: "cdr-exports",
+        attributes: {
+          filters: { ...CASES.kyivDay.filters, src_prefix_routing_eq: "12\u0000'; DROP TABLE x; --" },
+        },
+        relationships: { account: { data: { type: "accounts", id: ACCOUNT.uuid } } },
+      },
+    });
+    expect(res.status).toBe(422);
+    expect((await json<{ errors: { detail: string }[] }>(res)).errors.map((e) => e.detail)).toEqual([
+      "filters - src_prefix_routing_eq is invalid",
+    ]);
+  });
+});
 
 describe("CDR ingestion while exports read PostgreSQL", () => {
   it("answers 409 with a JSON:API error, and stores nothing", async () => {
