@@ -1,45 +1,65 @@
-// Tests run inside workerd with the bindings of wrangler.jsonc (local D1, R2, Queues).
+// Tests run inside workerd with the bindings of wrangler.jsonc (local D1, R2, Queues, Hyperdrive).
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 
 const NODE_TESTS = "test/**/*.node.test.ts";
+const POSTGRES_TESTS = "test/pg/**/*.test.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  return {
-    plugins: [
-      cloudflareTest({
-        wrangler: { configPath: "./wrangler.jsonc" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            // Secrets come from .dev.vars locally; tests pin their own values.
-            CUSTOMER_V1_JWT_SECRET: "test-customer-v1-secret",
-            ADMIN_API_TOKEN: "test-admin-token-old,test-admin-token",
-            // A customer portal for the CORS tests; requests without an Origin header are unaffected.
-            CORS_ALLOWED_ORIGINS: "https://portal.example.com",
-            // No test reaches a public resolver: callback tests answer this one through their fetcher.
-            CALLBACK_DNS_RESOLVER: "https://dns.test/dns-query",
-          },
-          // Small limits in 10 s windows so the rate-limit tests recover quickly. Keys are per (login,
-          // source address), source address and customer, so tests with their own logins/addresses/customers
-          // are unaffected.
-          ratelimits: {
-            LOGIN_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 5, period: 10 } },
-            EXPORT_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 20, period: 10 } },
-            LOGIN_SOURCE_RATE_LIMITER: { namespace_id: "1003", simple: { limit: 10, period: 10 } },
-          },
+  /** A workerd project: the Worker's bindings, with `vars` over wrangler.jsonc's. */
+  const workers = (vars: Record<string, string>) =>
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.jsonc" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: migrations,
+          // Secrets come from .dev.vars locally; tests pin their own values.
+          CUSTOMER_V1_JWT_SECRET: "test-customer-v1-secret",
+          ADMIN_API_TOKEN: "test-admin-token-old,test-admin-token",
+          // A customer portal for the CORS tests; requests without an Origin header are unaffected.
+          CORS_ALLOWED_ORIGINS: "https://portal.example.com",
+          // No test reaches a public resolver: callback tests answer this one through their fetcher.
+          CALLBACK_DNS_RESOLVER: "https://dns.test/dns-query",
+          ...vars,
         },
-      }),
-    ],
+        // Small limits in 10 s windows so the rate-limit tests recover quickly. Keys are per (login,
+        // source address), source address and customer, so tests with their own logins/addresses/customers
+        // are unaffected.
+        ratelimits: {
+          LOGIN_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 5, period: 10 } },
+          EXPORT_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 20, period: 10 } },
+          LOGIN_SOURCE_RATE_LIMITER: { namespace_id: "1003", simple: { limit: 10, period: 10 } },
+        },
+      },
+    });
+  const shared = { setupFiles: ["./test/apply-migrations.ts"], testTimeout: 60_000 };
+  return {
     test: {
-      setupFiles: ["./test/apply-migrations.ts"],
-      testTimeout: 60_000,
       projects: [
         // Everything runs inside workerd, but `*.node.test.ts`: tools workerd cannot run (code generation
         // from strings, as ajv-based validators do) run in Node.
-        { extends: true, test: { name: "workers", exclude: [...configDefaults.exclude, NODE_TESTS] } },
+        {
+          plugins: [workers({})],
+          test: {
+            ...shared,
+            name: "workers",
+            exclude: [...configDefaults.exclude, NODE_TESTS, POSTGRES_TESTS],
+          },
+        },
+        // The PostgreSQL source: the Worker with CDR_SOURCE=postgres, reading the database that
+        // scripts/pg/setup.sh seeds through the CDR_DB binding. The global setup (in Node) checks that the
+        // database is there and prints, with psql, the files the exports must equal.
+        {
+          plugins: [workers({ CDR_SOURCE: "postgres" })],
+          test: {
+            ...shared,
+            name: "postgres",
+            include: [POSTGRES_TESTS],
+            globalSetup: ["./test/pg/global-setup.ts"],
+          },
+        },
         { test: { name: "node", environment: "node", include: [NODE_TESTS] } },
       ],
     },

@@ -28,6 +28,16 @@ import {
 import { gcMark, gcWindow, workerIsolate } from "./lib/gc-trace.mjs";
 import { sampleHeap } from "./lib/heap.mjs";
 import { loadTest } from "./lib/http-bench.mjs";
+import {
+  contentDigest,
+  loadPostgres,
+  PG_DATABASE,
+  pgExportQuery,
+  psqlVersion,
+  rowsOf,
+  runPgBaseline,
+  setupPostgres,
+} from "./lib/postgres.mjs";
 import { stageProfile, startCpuProfile, summarizeProfile } from "./lib/profile.mjs";
 import { renderReport, renderTable } from "./lib/report.mjs";
 
@@ -45,6 +55,8 @@ const { values: opts } = parseArgs({
     "skip-api": { type: "boolean", default: false },
     reuse: { type: "boolean", default: false },
     var: { type: "string", multiple: true, default: [] },
+    // "postgres": the export reads Yeti's cdr.cdr through CDR_DB (bench/lib/postgres.mjs) instead of D1.
+    source: { type: "string", default: "d1" },
     help: { type: "boolean", default: false },
   },
 });
@@ -315,10 +327,10 @@ async function apiBench(server, api, tenants) {
  * wrangler dev of the profiling bundle (the real Worker plus /__bench routes) with V8's GC trace on, and
  * the Worker's isolate found in it, so the heap is read from the isolate's own GC lines.
  */
-async function exportServer(build, label) {
+async function exportServer(build, label, persistTo = STATE) {
   const server = await new DevServer({
     config: build.config,
-    persistTo: STATE,
+    persistTo,
     label,
     gcTrace: true,
   }).start();
@@ -329,8 +341,131 @@ async function exportServer(build, label) {
   return server;
 }
 
+/** The PostgreSQL bench's Yeti ids: its customer and account, as cdr.cdr names them. */
+const PG_TENANT = { customerId: 8001, accountId: 8101, accountUuid: "8e5b0c1a-0000-4000-8000-000000008101" };
+const PG_TARGETS = { throughputRatio: 1.5, heapMiB: 64 };
+
+/**
+ * `--source postgres`: the same CDRs in PostgreSQL (COPY FROM a generated file), `psql \copy ... | gzip -6`
+ * as the baseline, then one export of them all through the customer API with CDR_SOURCE=postgres.
+ */
+async function postgresBench(results, save) {
+  log(`PostgreSQL: database ${PG_DATABASE} with Yeti's cdr schema (scripts/pg/setup.sh --schema-only)`);
+  const month = ["2026-10-01", "2026-11-01"];
+  const spec = { count: ROWS, seed: SEED, fromMs: FROM, toMs: TO, firstId: 1, ...PG_TENANT };
+  let url;
+  if (opts.reuse) {
+    url = `postgres://cdr_exports:cdr_exports@127.0.0.1:5432/${PG_DATABASE}?sslmode=disable`;
+    if (rowsOf(url, PG_TENANT.accountId) !== ROWS) url = null;
+    else log(`--reuse: keeping the ${ROWS} CDRs in ${PG_DATABASE}`);
+  }
+  if (!url) {
+    url = setupPostgres();
+    log(`loading ${ROWS} CDRs (seed ${SEED}): COPY text file, then COPY cdr.cdr FROM STDIN`);
+    results.load = await loadPostgres({
+      spec,
+      fromDay: month[0],
+      toDay: month[1],
+      file: path.join(OUT, "pg-cdrs.copy"),
+    });
+    rmSync(path.join(OUT, "pg-cdrs.copy"), { force: true });
+    log(
+      `  generated in ${(results.load.generatedMs / 1000).toFixed(1)} s, loaded in ${(results.load.loadMs / 1000).toFixed(1)} s`,
+    );
+  }
+  if (rowsOf(url, PG_TENANT.accountId) !== ROWS) throw new Error(`${PG_DATABASE} does not hold ${ROWS} CDRs`);
+  // The Worker's CDR_DB connects here (wrangler reads this variable; DevServer passes the environment on).
+  process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_CDR_DB = url;
+
+  log("baseline: psql \\copy (Yeti's query) | gzip -6 (3 runs)");
+  const query = pgExportQuery(PG_TENANT.accountId, FROM, TO);
+  writeFileSync(path.join(OUT, "pg-baseline-query.sql"), query);
+  const baselineFile = path.join(OUT, "pg-baseline.csv.gz");
+  const baseline = runPgBaseline({ url, query, out: baselineFile, runs: 3 });
+  baseline.wallMs = median(baseline.runs.map((r) => r.wallMs));
+  baseline.cpuMs = median(baseline.runs.map((r) => r.cpuMs));
+  baseline.rowsPerSec = ROWS / (baseline.wallMs / 1000);
+  results.pgBaseline = baseline;
+  log(`baseline: ${(baseline.wallMs / 1000).toFixed(2)} s, ${Math.round(baseline.rowsPerSec)} rows/s`);
+  save();
+
+  const vars = Object.fromEntries(
+    opts.var.map((v) => [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)]),
+  );
+  const build = buildBenchWorker({
+    vars: { ...vars, CDR_SOURCE: "postgres" },
+    label: "wrangler.profile-pg",
+    entry: path.join(ROOT, "bench", "profile-worker.ts"),
+  });
+  const state = path.join(OUT, "state-pg");
+  rmSync(state, { recursive: true, force: true });
+  applyMigrations(build.config, state, path.join(OUT, "migrations-pg.log"));
+  const server = await exportServer(build, "export-pg", state);
+  try {
+    const api = new Api(server.base);
+    const tenant = await api.yetiTenant("bench-pg", PG_TENANT);
+    const idle = server.memory();
+    log(
+      `export of ${ROWS} rows from PostgreSQL (one month, UTC, with_timezone); workerd pid ${server.workerdPid}`,
+    );
+    const file = path.join(OUT, `export-pg-${ROWS}.csv.gz`);
+    const e = await measured(server, () => exportAndVerify(api, tenant, FROM, TO, file, 100), { heap: true });
+    e.idleHwm = idle.hwm;
+    e.rowsPerSec = e.rows / (e.ms / 1000);
+    e.sameAsBaseline = contentDigest(file) === contentDigest(baselineFile);
+    e.gzipLevel = vars.EXPORT_GZIP_LEVEL ?? "wrangler.jsonc's";
+    results.pgExport = e;
+    if (opts.profile) {
+      // Where the Worker's time goes: a CPU profile of a second export of the same rows.
+      const stop = await startCpuProfile(server);
+      const profiled = await api.timedExport(tenant, FROM, TO, { pollMs: 100 });
+      results.pgProfile = summarizeProfile(
+        await stop(),
+        build.bundle,
+        path.join(OUT, "export-pg.cpuprofile"),
+      );
+      results.pgProfile.exportMs = profiled.ms;
+      log(
+        `  CPU profile by file: ${results.pgProfile.files
+          .slice(0, 8)
+          .map((f) => `${f.name} ${f.ms} ms`)
+          .join(", ")}`,
+      );
+    }
+    log(
+      `export: ${(e.ms / 1000).toFixed(2)} s, ${Math.round(e.rowsPerSec)} rows/s = ${(e.rowsPerSec / baseline.rowsPerSec).toFixed(2)}× ` +
+        `psql | gzip -6; ${e.lines} lines (${e.linesOk ? "ok" : "WRONG"}); content ${e.sameAsBaseline ? "equals" : "DIFFERS FROM"} ` +
+        `the baseline's byte for byte; file ${mib(e.bytes)} vs ${mib(baseline.bytes)}`,
+    );
+    logMemory(e);
+  } finally {
+    await server.stop();
+  }
+  save();
+}
+
 async function main() {
   mkdirSync(OUT, { recursive: true });
+  if (opts.source === "postgres") {
+    const results = {
+      source: "postgres",
+      startedAt: new Date(started).toISOString(),
+      args: process.argv.slice(2),
+      rows: ROWS,
+      seed: SEED,
+      month: [new Date(FROM).toISOString(), new Date(TO).toISOString()],
+      machine: { ...machine(), psql: psqlVersion() },
+      targets: PG_TARGETS,
+      loadavg: { start: loadavg() },
+    };
+    const save = () => writeFileSync(path.join(OUT, "results.json"), JSON.stringify(results, null, 2));
+    log(`machine: ${JSON.stringify(results.machine)}`);
+    log(`load average at start: ${results.loadavg.start}`);
+    await postgresBench(results, save);
+    finish(results);
+    return;
+  }
+  if (opts.source !== "d1") throw new Error(`--source is d1 or postgres, not ${opts.source}`);
   ensureSqlite3();
   const results = {
     startedAt: new Date(started).toISOString(),

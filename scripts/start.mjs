@@ -4,6 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { SignJWT } from "jose";
 import { generateCdrs } from "./cdr-generator.mjs";
+import { ACCOUNT, BIG_ACCOUNT, CUSTOMER_ID, SIBLING_ACCOUNT } from "./pg/fixture.mjs";
 
 const HOST = "127.0.0.1";
 const PORT = 8787;
@@ -42,6 +43,8 @@ const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB",
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const vars = secrets();
+const postgres = vars.CDR_SOURCE === "postgres";
+const YETI_LOGIN = "yeti-demo";
 // Tokens that expire, as the README's production checklist recommends, unless .dev.vars or --var say otherwise.
 const configured = vars.CUSTOMER_V1_TOKEN_LIFETIME;
 const lifetimeArgs =
@@ -81,7 +84,55 @@ async function waitForServer() {
   throw new Error("wrangler dev did not start");
 }
 
+/** POST that takes 409 (the record exists) as done. */
+async function ensure(path, body) {
+  try {
+    await admin("POST", path, body);
+  } catch (error) {
+    if (!String(error).includes(": 409 ")) throw error;
+  }
+}
+
+/**
+ * CDR_SOURCE=postgres: the CDRs are in the database scripts/pg/setup.sh seeds; the customer and accounts
+ * they name are created here under Yeti's ids and uuids (scripts/pg/fixture.mjs), with an API access.
+ */
+async function seedYeti() {
+  await ensure("/contractors", {
+    data: {
+      type: "contractors",
+      id: String(CUSTOMER_ID),
+      attributes: { name: "Yeti Customer", customer: true },
+    },
+  });
+  for (const account of [ACCOUNT, SIBLING_ACCOUNT, BIG_ACCOUNT]) {
+    await ensure("/accounts", {
+      data: {
+        type: "accounts",
+        id: String(account.id),
+        attributes: { name: `Yeti Account ${account.id}`, uuid: account.uuid },
+        relationships: { contractor: { data: { type: "contractors", id: String(CUSTOMER_ID) } } },
+      },
+    });
+  }
+  const accesses = await admin("GET", "/api-accesses?page[size]=1000");
+  let access = accesses.data.find((a) => a.attributes.login === YETI_LOGIN);
+  if (!access) {
+    access = (
+      await admin("POST", "/api-accesses", {
+        data: {
+          type: "api-accesses",
+          attributes: { login: YETI_LOGIN, password: DEMO_PASSWORD },
+          relationships: { customer: { data: { type: "contractors", id: String(CUSTOMER_ID) } } },
+        },
+      })
+    ).data;
+  }
+  return { accessId: access.id, accountUuid: ACCOUNT.uuid, seeded: true };
+}
+
 async function seed() {
+  if (postgres) return seedYeti();
   const existing = await admin("GET", "/api-accesses?page[size]=1");
   if (existing.meta["total-count"] > 0) {
     const access = existing.data.find((a) => a.attributes.login === DEMO_LOGIN) ?? existing.data[0];
@@ -136,22 +187,29 @@ const expiry = lifetime
   ? `expires in ${lifetime} s, CUSTOMER_V1_TOKEN_LIFETIME=${lifetime}`
   : "no expiry: CUSTOMER_V1_TOKEN_LIFETIME is empty";
 const since = new Date(Date.now() - 7 * 86_400_000).toISOString();
+// With PostgreSQL: the published example's request, on the seeded day.
+const filters = postgres
+  ? { time_start_gteq: "2019-01-01 00:00:00", time_start_lt: "2019-01-02 00:00:00", success_eq: true }
+  : { time_start_gteq: since, time_start_lt: new Date(Date.now() + 3600_000).toISOString() };
 const body = JSON.stringify({
   data: {
     type: "cdr-exports",
-    attributes: {
-      filters: { time_start_gteq: since, time_start_lt: new Date(Date.now() + 3600_000).toISOString() },
-    },
+    attributes: { filters },
     relationships: { account: { data: { type: "accounts", id: demo.accountUuid } } },
   },
 });
+const created = postgres
+  ? `CDR_SOURCE=postgres: exports read cdr.cdr through CDR_DB (scripts/pg/setup.sh); Yeti's customer ${CUSTOMER_ID} and its accounts are in D1, API access "${YETI_LOGIN}" / "${DEMO_PASSWORD}".`
+  : demo.seeded
+    ? `Demo data created: customer, two accounts, API access "${DEMO_LOGIN}" / "${DEMO_PASSWORD}", ${DEMO_CDRS} CDRs.`
+    : "Local database already has data; demo data left as it is.";
 console.log(`
-${demo.seeded ? `Demo data created: customer, two accounts, API access "${DEMO_LOGIN}" / "${DEMO_PASSWORD}", ${DEMO_CDRS} CDRs.` : "Local database already has data; demo data left as it is."}
+${created}
 Serving on ${BASE}   (interactive API docs: ${BASE}/docs — paste the token below under "Authorize")
 
 Token (API access ${demo.accessId}; ${expiry}):
   export TOKEN=${token}
 
-Create an export of the last week:
+Create an export${postgres ? " (the published example's day)" : " of the last week"}:
   curl -s -X POST ${BASE}/api/rest/customer/v1/cdr-exports -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/vnd.api+json" -d '${body}'
 `);

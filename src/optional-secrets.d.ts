@@ -7,4 +7,9 @@ interface Env {
   DOWNLOAD_URL_SECRET?: string;
   /** HMAC key(s) of callback signatures (comma-separated while rotating); unset = callbacks are unsigned. */
   CALLBACK_SIGNING_SECRET?: string;
+  /**
+   * A PostgreSQL connection string used instead of the Hyperdrive binding CDR_DB (a direct connection, for
+   * a deployment where COPY does not pass through Hyperdrive); the same code reads through either.
+   */
+  CDR_PG_CONNECTION_STRING?: string;
 }

@@ -10,7 +10,9 @@ import { bodyBytes, exportRow, keysOf } from "./helpers/exports";
 
 const RANGE = { time_start_gteq: "2024-05-01 00:00:00", time_start_lt: "2024-05-02 00:00:00" };
 
-/** The operator's columns, their kinds, and the header line Yeti writes for them, by hand. */
+/**
+ * The operator's columns, their kinds, and the header line Yeti writes for them, by hand (`ID`, `UUID`
+ * as Yeti aliases them). */
 const FIELDS: [string, Kind][] = [
   ["id", "int"],
   ["uuid", "text"],
@@ -26,7 +28,7 @@ const FIELDS: [string, Kind][] = [
   ["orig_call_id", "text"],
 ];
 const FIELDS_HEADER =
-  "Id,Uuid,Customer,Customer Acc,Vendor,Vendor Acc,Is Last Cdr,Time Start,Duration,Src Prefix Out," +
+  "ID,UUID,Customer,Customer Acc,Vendor,Vendor Acc,Is Last Cdr,Time Start,Duration,Src Prefix Out," +
   "Customer Price,Orig Call\n";
 
 let a: Tenant;

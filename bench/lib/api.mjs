@@ -65,6 +65,35 @@ export class Api {
     };
   }
 
+  /**
+   * A customer and its account under given (Yeti's) ids and uuid, as the PostgreSQL source needs them, with an
+   * API access; the same shape as tenant().
+   */
+  async yetiTenant(name, { customerId, accountId, accountUuid }) {
+    await this.admin("POST", "/contractors", {
+      data: { type: "contractors", id: String(customerId), attributes: { name, customer: true } },
+    });
+    await this.admin("POST", "/accounts", {
+      data: {
+        type: "accounts",
+        id: String(accountId),
+        attributes: { name: `${name} USD`, uuid: accountUuid },
+        relationships: { contractor: { data: { type: "contractors", id: String(customerId) } } },
+      },
+    });
+    const access = await this.admin("POST", "/api-accesses", {
+      data: {
+        type: "api-accesses",
+        attributes: { login: `${name}-login`, password: "bench-password" },
+        relationships: { customer: { data: { type: "contractors", id: String(customerId) } } },
+      },
+    });
+    const jwt = await new SignJWT({ sub: Number(access.data.id), aud: ["customer-v1"] })
+      .setProtectedHeader({ alg: "HS256" })
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    return { name, customerId, accountId, accountUuid, auth: `Bearer ${jwt}` };
+  }
+
   /** The customer API document that orders an export of [fromMs, toMs) of the account, in UTC. */
   static exportBody(accountUuid, fromMs, toMs) {
     return {

@@ -11,8 +11,54 @@ function csvGzipMs(r) {
   return s ? s.csv.ownMs + s.utf8.ownMs + s.gzip.ownMs : null;
 }
 
+/** The rows of a `--source postgres` run: the export from PostgreSQL against `psql \copy | gzip -6`. */
+function postgresRows(r) {
+  const t = r.targets;
+  const e = r.pgExport;
+  const b = r.pgBaseline;
+  const ratio = e.rowsPerSec / b.rowsPerSec;
+  const out = [
+    [
+      `Export from PostgreSQL (${fmt(e.rows)} rows, gzip level ${e.gzipLevel})`,
+      `${fmt(e.rowsPerSec)} rows/s (${fmt(e.ms / 1000, 1)} s) vs psql \\copy \\| gzip -6 ${fmt(b.rowsPerSec)} rows/s (${fmt(b.wallMs / 1000, 1)} s) = ${fmt(ratio, 2)}×`,
+      `≥ ${fmt(t.throughputRatio, 1)}×`,
+      met(ratio >= t.throughputRatio),
+    ],
+    [
+      "File: content vs the baseline's, size",
+      `${e.sameAsBaseline ? "identical bytes after gunzip" : "DIFFERS"}; ${fmt(e.bytes / MiB, 1)} MiB vs ${fmt(b.bytes / MiB, 1)} MiB = ${fmt(e.bytes / b.bytes, 2)}×`,
+      "identical",
+      met(e.sameAsBaseline),
+    ],
+  ];
+  out.push(
+    e.gc
+      ? [
+          "Worker heap peak, V8 used at any GC, from its GC trace",
+          `${fmt(e.gc.peakUsed, 1)} MiB (${e.gc.gcs} GCs, ${e.gc.markCompacts} full; after full GCs ${e.gc.peakAfterMarkCompact ?? "—"} MiB)`,
+          `≤ ${t.heapMiB} MiB`,
+          met(e.gc.peakUsed <= t.heapMiB),
+        ]
+      : ["Worker heap peak", "no GC trace (see the bench log)", "—", "—"],
+  );
+  out.push([
+    "workerd VmHWM (Worker + local D1/R2 simulators)",
+    `idle ${fmt(e.idleHwm / MiB)} MiB → ${fmt(e.hwm / MiB)} MiB; workerd CPU ${fmt(e.cpuMs / 1000, 1)} s`,
+    "—",
+    "—",
+  ]);
+  out.push([
+    `GET /cdr-exports/{id} during the export`,
+    `${e.shows.count} requests, p50 ${fmt(e.shows.p50)} ms, p99 ${fmt(e.shows.p99)} ms; ${e.progressValues} distinct rows-written values`,
+    "—",
+    "—",
+  ]);
+  return out;
+}
+
 /** [metric, measured, target, verdict] rows. */
 function rows(r) {
+  if (r.source === "postgres") return postgresRows(r);
   const t = r.targets;
   const out = [];
   const { small, large } = r;
@@ -115,7 +161,68 @@ function markdownTable(header, body) {
     .join("\n");
 }
 
+/** The Markdown report of a `--source postgres` run. */
+function renderPostgresReport(r) {
+  const m = r.machine;
+  const b = r.pgBaseline;
+  const parts = [`# Bench run ${r.startedAt} (PostgreSQL source)\n`];
+  parts.push(
+    `Machine: ${m.nproc} CPUs (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, wrangler ${m.wrangler}, ` +
+      `workerd ${m.workerd}, ${m.psql}, ${m.gzip}; commit ${m.commit}${m.dirty ? " + uncommitted src/ changes" : ""}. ` +
+      `Load average at start ${r.loadavg.start}, at end ${r.loadavg.end}.\n`,
+  );
+  parts.push(`Command: \`npm run bench -- ${r.args.join(" ")}\` (${r.totalSeconds} s)\n`);
+  parts.push(markdownTable(["metric", "measured", "target", "verdict"], postgresRows(r)));
+  parts.push("\n## Details\n");
+  if (r.load) {
+    parts.push(
+      `- Load: ${fmt(r.load.rows)} CDRs written as COPY text in ${fmt(r.load.generatedMs / 1000, 1)} s ` +
+        `(${fmt(r.load.bytes / MiB)} MiB), COPY FROM it in ${fmt(r.load.loadMs / 1000, 1)} s.`,
+    );
+  }
+  parts.push(
+    `- Baseline runs (wall / CPU s, psql + gzip): ${b.runs.map((x) => `${fmt(x.wallMs / 1000, 2)} / ${fmt(x.cpuMs / 1000, 2)}`).join(", ")}; ` +
+      `psql alone (no gzip) ${fmt(b.psqlAlone.wallMs / 1000, 2)} s wall; file ${fmt(b.bytes / MiB, 1)} MiB.`,
+  );
+  const e = r.pgExport;
+  parts.push(
+    `- Export: ${fmt(e.rows)} rows in ${fmt(e.ms / 1000, 2)} s (POST to Completed), ${fmt(e.lines)} lines ` +
+      `(${e.linesOk ? "= rows + 1" : "WRONG"}); VmHWM idle ${fmt(e.idleHwm / MiB)} MiB → ${fmt(e.hwm / MiB)} MiB, ` +
+      `sampled peak VmRSS ${fmt(e.peakRss / MiB)} MiB` +
+      (e.heap
+        ? `; Worker V8 heap (inspector) used idle ${fmt(e.heap.idleUsed / MiB, 1)} MiB → peak ${fmt(e.heap.peakUsed / MiB, 1)} MiB, ArrayBuffers ${fmt(e.heap.peakBuffers / MiB, 1)} MiB.`
+        : "."),
+  );
+  if (e.gc) {
+    parts.push(
+      `- Worker isolate's GC trace: ${e.gc.gcs} GCs (${e.gc.markCompacts} full), V8 used peak ${e.gc.peakUsed} MiB, ` +
+        `after full GCs ${e.gc.peakAfterMarkCompact ?? "—"} MiB, committed peak ${e.gc.peakCommitted} MiB.`,
+    );
+  }
+  const p = r.pgProfile;
+  if (p) {
+    parts.push(
+      `\nCPU profile of a second export (${fmt(p.exportMs / 1000, 1)} s under the profiler, ${fmt(p.totalMs / 1000, 1)} s sampled), self time by file:\n`,
+    );
+    parts.push(
+      markdownTable(
+        ["file / frame", "self ms", "share"],
+        p.files.map((f) => [f.name, fmt(f.ms), `${fmt(100 * f.share, 1)} %`]),
+      ),
+    );
+    parts.push("\nTop functions:\n");
+    parts.push(
+      markdownTable(
+        ["function", "self ms", "share"],
+        p.functions.map((f) => [f.name, fmt(f.ms), `${fmt(100 * f.share, 1)} %`]),
+      ),
+    );
+  }
+  return `${parts.join("\n")}\n`;
+}
+
 export function renderReport(r) {
+  if (r.source === "postgres") return renderPostgresReport(r);
   const m = r.machine;
   const parts = [];
   parts.push(`# Bench run ${r.startedAt}\n`);

@@ -106,6 +106,11 @@ export const cdrExports = sqliteTable(
     callbackError: text("callback_error"),
     rowsCount: integer("rows_count"),
     customerAccountId: integer("customer_account_id").references(() => accounts.id),
+    /**
+     * CDR_SOURCE when the export was created (`d1` or `postgres`): its slices read there, and its
+     * checkpoint's cursor means what that source makes of it.
+     */
+    cdrSource: text("cdr_source").notNull().default("d1"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     // Pipeline state: the checkpoint a resumed invocation continues from.
@@ -116,6 +121,7 @@ export const cdrExports = sqliteTable(
     rowsWritten: integer("rows_written").notNull().default(0),
     /** Rows in the stored output so far, the running slice's included (`meta.rows-written`). */
     rowsProgress: integer("rows_progress").notNull().default(0),
+    /** D1: the last row's time_start (µs) and id. PostgreSQL: the range left (epoch ms) and the next span (s). */
     cursorTimeStart: integer("cursor_time_start"),
     cursorId: integer("cursor_id"),
     uploadId: text("upload_id"),

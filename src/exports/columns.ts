@@ -88,6 +88,13 @@ export function customerColumns(hidden: string | undefined): string[] {
   return CUSTOMER_COLUMNS.filter((name) => !hide.has(name));
 }
 
+/** The CSV header of a column, as Yeti aliases it: `ID` and `UUID` spelled so, the others titleized. */
+export function headerName(column: string): string {
+  if (column === "id") return "ID";
+  if (column === "uuid") return "UUID";
+  return titleize(column);
+}
+
 /** Rails' `titleize`: a trailing `_id` dropped, words split on `_`, each capitalised. */
 export function titleize(column: string): string {
   return column

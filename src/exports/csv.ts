@@ -1,9 +1,9 @@
 // CSV lines as PostgreSQL's COPY (FORMAT CSV, HEADER, FORCE_QUOTE *) writes them.
-import { CDR_COLUMNS, titleize } from "./columns";
+import { CDR_COLUMNS, headerName } from "./columns";
 
-/** The header line: titleized names, unquoted, `\n`-terminated. */
+/** The header line: Yeti's column aliases, unquoted, `\n`-terminated. */
 export function csvHeader(columns: readonly string[]): string {
-  return `${columns.map(titleize).join(",")}\n`;
+  return `${columns.map(headerName).join(",")}\n`;
 }
 
 type Cell = string | number | null;

@@ -3,6 +3,7 @@ import { and, count, eq, type SQL, sql } from "drizzle-orm";
 import type { CustomerScope } from "../context";
 import { db } from "../db/client";
 import { accounts, cdrExports } from "../db/schema";
+import { configuredSource } from "./cdr-source";
 import type { Filters } from "./filters";
 import type { TimeFormat } from "./time-format";
 
@@ -25,6 +26,7 @@ export async function insertExport(env: Env, input: NewExport): Promise<ExportRo
     .insert(cdrExports)
     .values({
       ...input,
+      cdrSource: configuredSource(env),
       uuid: crypto.randomUUID(),
       status: "Pending",
       createdAt: now,

@@ -108,7 +108,8 @@ function normalizeValue(type: ValueType, raw: unknown): Filters[string] | undefi
     case "int":
       return toInt(raw);
     case "string":
-      if (typeof raw === "string") return raw;
+      // PostgreSQL text cannot hold NUL, nor can a statement carry it (the postgres source inlines values).
+      if (typeof raw === "string") return raw.includes("\u0000") ? undefined : raw;
       return typeof raw === "number" && Number.isFinite(raw) ? String(raw) : undefined;
     case "int_list": {
       const list = toList(raw)?.map(toInt);
@@ -116,7 +117,9 @@ function normalizeValue(type: ValueType, raw: unknown): Filters[string] | undefi
     }
     case "string_list": {
       const list = toList(raw)?.map((v) => (typeof v === "number" ? String(v) : v));
-      return list?.every((v) => typeof v === "string") ? (list as string[]) : undefined;
+      return list?.every((v) => typeof v === "string" && !v.includes("\u0000"))
+        ? (list as string[])
+        : undefined;
     }
   }
 }

@@ -67,6 +67,21 @@ export class GzipSegments {
   }
 
   /**
+   * Adds bytes that are UTF-8 already (COPY's output), copied into the segment buffer at once: the caller
+   * may reuse its buffer as soon as this returns (pg's parser does).
+   */
+  writeBytes(bytes: Uint8Array): void {
+    let at = 0;
+    while (at < bytes.length) {
+      const n = Math.min(SEGMENT_BYTES - this.filled, bytes.length - at);
+      this.pending.set(bytes.subarray(at, at + n), this.filled);
+      this.filled += n;
+      at += n;
+      if (this.filled === SEGMENT_BYTES) this.flush();
+    }
+  }
+
+  /**
    * Deflates what is pending into non-final blocks ended by a sync flush (the empty stored block
    * 00 00 FF FF), so the next segment, from this invocation or a later one, can follow it byte for byte.
    */

@@ -4,13 +4,23 @@ import { db } from "../db/client";
 import { cdrExports } from "../db/schema";
 import { errorFields, log } from "../log";
 import { enqueueCallback } from "./callbacks";
-import { type Cursor, cursorOf, fetchPage, planScan } from "./cdr-scan";
-import { createRowEncoder, csvHeader } from "./csv";
+import type { Cursor } from "./cdr-scan";
+import {
+  isCdrSource,
+  PermanentExportError,
+  type SliceLimits,
+  type SliceOutput,
+  type SliceResult,
+} from "./cdr-source";
+import { readD1Slice } from "./d1-source";
 import type { ExportRow } from "./export-store";
 import { GZIP_LEVELS, type GzipLevel, GzipSegments, type GzipState } from "./gzip-member";
 import { abortUpload, MIN_PART_SIZE, PartWriter } from "./part-writer";
+import { readPostgresSlice } from "./postgres/postgres-source";
+import type { CdrTable } from "./postgres/yeti-sql";
 import { type ExportMessage, enqueueExport } from "./queue";
-import { createTimeFormatter } from "./time-format";
+
+export { PermanentExportError };
 
 export type ExportSettings = {
   pageRows: number;
@@ -22,6 +32,8 @@ export type ExportSettings = {
   leaseMs: number;
   /** EXPORT_NEUTRALISE_FORMULAS = "true" (see CsvOptions). */
   neutraliseFormulas: boolean;
+  /** CDR_PG_SCHEMA and CDR_PG_TABLE: the CDR table of the postgres source. */
+  cdrTable: CdrTable;
 };
 
 export type RunOptions = Partial<ExportSettings> & {
@@ -36,9 +48,6 @@ export function maxAttempts(env: Env): number {
   const n = Number(env.EXPORT_MAX_ATTEMPTS);
   return Number.isSafeInteger(n) && n > 0 ? n : 6;
 }
-
-/** An error that retrying cannot fix: the export is marked Failed at once. */
-export class PermanentExportError extends Error {}
 
 /** The export stopped existing as Pending (deleted, or the lease was lost) while it ran. */
 class ExportCancelled extends Error {}
@@ -65,6 +74,10 @@ export function exportSettings(env: Env, options: RunOptions = {}): ExportSettin
     gzipLevel: options.gzipLevel ?? gzipLevel(env.EXPORT_GZIP_LEVEL),
     leaseMs: options.leaseMs ?? positive(env.EXPORT_LEASE_SECONDS, 60) * 1000,
     neutraliseFormulas: options.neutraliseFormulas ?? env.EXPORT_NEUTRALISE_FORMULAS === "true",
+    cdrTable: options.cdrTable ?? {
+      schema: env.CDR_PG_SCHEMA?.trim() || "cdr",
+      table: env.CDR_PG_TABLE?.trim() || "cdr",
+    },
   };
 }
 
@@ -246,18 +259,6 @@ async function writeSlice(
     await parts.write(new Uint8Array(await tail.arrayBuffer()));
   }
 
-  let plan: ReturnType<typeof planScan>;
-  let formatTime: (micros: number) => string;
-  try {
-    plan = planScan(row.fields, row.filters as never, row.customerAccountId, {
-      neutraliseFormulas: settings.neutraliseFormulas,
-    });
-    formatTime = createTimeFormatter(row.timeFormat, row.timeZoneName);
-  } catch (error) {
-    throw new PermanentExportError(error instanceof Error ? error.message : String(error));
-  }
-  const encode = createRowEncoder(plan.segments, formatTime);
-
   // Nothing of the file exists yet: the first step, its retry, or a restarted legacy checkpoint.
   const fresh = row.cursorId === null;
   // The file is one gzip member however many slices write it: each slice appends deflate segments and
@@ -266,46 +267,20 @@ async function writeSlice(
     settings.gzipLevel,
     fresh ? undefined : { crc: row.gzipCrc, length: row.gzipLength },
   );
-  let rows = 0;
-  const store = async () => {
-    lease.rows = row.rowsWritten + rows;
-    for (const piece of gzip.take()) await parts.write(piece);
-    if (lease.due) await lease.renew();
-    await yieldToEventLoop();
+  const output: SliceOutput = {
+    gzip,
+    async store(rows) {
+      lease.rows = row.rowsWritten + rows;
+      for (const piece of gzip.take()) await parts.write(piece);
+      if (lease.due) await lease.renew();
+      await yieldToEventLoop();
+    },
   };
-
-  const deadline = Date.now() + settings.budgetMs;
-  let cursor: Cursor | null =
-    row.cursorTimeStart !== null && row.cursorId !== null
-      ? { timeStart: row.cursorTimeStart, id: row.cursorId }
-      : null;
-  let finished = false;
-  if (fresh) gzip.write(csvHeader(row.fields));
-  // A prefetched page is dropped when the slice stops early; its failure must not go unhandled.
-  const prefetch = (from: Cursor | null) => {
-    const page = fetchPage(env, plan, from, settings.pageRows);
-    page.catch(() => {});
-    return page;
-  };
-  let next = prefetch(cursor);
-  for (;;) {
-    const page = await next;
-    const last = page[page.length - 1];
-    finished = page.length < settings.pageRows;
-    if (last) cursor = cursorOf(plan, last);
-    const budgetSpent = rows + page.length >= settings.budgetRows;
-    // Fetch the next page while this one is encoded and compressed (not when the row budget ends the slice).
-    if (!finished && !budgetSpent) next = prefetch(cursor);
-    for (const r of page) {
-      gzip.write(encode(r));
-      rows++;
-      if (gzip.ready) await store();
-    }
-    if (finished || budgetSpent || Date.now() >= deadline) break;
-  }
+  const limits: SliceLimits = { budgetRows: settings.budgetRows, deadline: Date.now() + settings.budgetMs };
+  const { rows, finished, cursor } = await readSlice(env, row, settings, limits, output);
   if (finished) gzip.finish();
   else gzip.flush();
-  await store();
+  await output.store(rows);
 
   const total = row.rowsWritten + rows;
   if (finished) {
@@ -319,6 +294,20 @@ async function writeSlice(
     return complete(env, row, owner, total, size);
   }
   return checkpoint(env, row, owner, parts, cursor as Cursor, total, gzip.state);
+}
+
+/** The slice from the export's own source (fixed when it was created: a checkpoint means one source's cursor). */
+function readSlice(
+  env: Env,
+  row: ExportRow,
+  settings: ExportSettings,
+  limits: SliceLimits,
+  output: SliceOutput,
+): Promise<SliceResult> {
+  const source = row.cdrSource;
+  if (!isCdrSource(source)) throw new PermanentExportError(`CDR_SOURCE ${source} is neither d1 nor postgres`);
+  if (source === "postgres") return readPostgresSlice(env, row, settings.cdrTable, limits, output);
+  return readD1Slice(env, row, settings, limits, output);
 }
 
 async function complete(

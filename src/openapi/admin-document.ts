@@ -44,6 +44,8 @@ type Resource = {
   description: string;
   /** What `POST /{id}/revoke-tokens` revokes, for resources that have it. */
   revokes?: string;
+  /** A create may carry `data.id`: Yeti's id, which CDRs name (customer_acc_id, customer_id). */
+  clientIds?: boolean;
 };
 
 const RESOURCES: Resource[] = [
@@ -53,7 +55,8 @@ const RESOURCES: Resource[] = [
     one: "a contractor",
     attributes: contractorAttributes,
     resource: contractorResource,
-    description: "Yeti's customers and vendors.",
+    description: "Yeti's customers and vendors. A create may give Yeti's id as `data.id`.",
+    clientIds: true,
     revokes:
       'Every token of the customer issued until now: its `sub: "D"` tokens and the tokens of all its API accesses, with the download links they made. Tokens issued afterwards work.',
   },
@@ -64,7 +67,9 @@ const RESOURCES: Resource[] = [
     attributes: accountAttributes,
     relationships: { contractor: "contractors" },
     resource: accountResource,
-    description: "A contractor's billing accounts; customers name them by uuid.",
+    description:
+      "A contractor's billing accounts; customers name them by uuid. A create may give Yeti's id as `data.id` (CDRs name accounts by it: `customer_acc_id`) and Yeti's `uuid`.",
+    clientIds: true,
   },
   {
     type: "api-accesses",
@@ -102,7 +107,7 @@ function build() {
     const create = registerSchema(
       registry,
       `${r.name}CreateDocument`,
-      writeDocument(r.type, attributes, rels, false),
+      writeDocument(r.type, attributes, rels, false, r.clientIds),
     );
     const update = registerSchema(
       registry,
@@ -121,7 +126,10 @@ function build() {
       summary: `Create ${r.one}`,
       security,
       request: { body: jsonApiBody(create) },
-      responses: { 201: jsonApi("Created.", one), ...errors(400, 401, 413, 415, 422) },
+      responses: {
+        201: jsonApi("Created.", one),
+        ...errors(400, 401, ...(r.clientIds ? [409] : []), 413, 415, 422),
+      },
     });
     registry.registerPath({
       method: "get",
@@ -183,7 +191,7 @@ function build() {
     tags: ["cdrs"],
     summary: "Ingest CDRs",
     description:
-      "One CDR a line, keys = Yeti's column names (`uuid` and `time_start` required). The whole request (up to 32 MiB) is validated before anything is written; idempotent by `uuid`.",
+      "One CDR a line, keys = Yeti's column names (`uuid` and `time_start` required). The whole request (up to 32 MiB) is validated before anything is written; idempotent by `uuid`. With `CDR_SOURCE=postgres` exports read Yeti's database and this route answers 409.",
     security,
     request: {
       body: {
@@ -201,7 +209,7 @@ function build() {
     },
     responses: {
       200: jsonApi("Stored.", registerSchema(registry, "IngestResult", ingestResult)),
-      ...errors(401, 413, 415, 422),
+      ...errors(401, 409, 413, 415, 422),
     },
   });
 

@@ -49,6 +49,10 @@ const ERROR_RESPONSES: Record<number, [string, ErrorExample]> = {
   401: ["Unauthorized: no valid credentials.", { title: "Unauthorized", detail: "Authorization failed" }],
   403: ["Forbidden.", { title: "Forbidden", detail: "The download link has expired." }],
   404: ["Not found.", { title: "Record not found", detail: "Record not found" }],
+  409: [
+    "Conflict: a client-generated id that is taken, or CDR ingestion while exports read PostgreSQL (CDR_SOURCE=postgres).",
+    { title: "Conflict", detail: "contractors 7101 already exists", source: { pointer: "/data/id" } },
+  ],
   413: [
     "Payload too large.",
     { title: "Payload Too Large", detail: "The request body exceeds 1048576 bytes." },
@@ -420,17 +424,27 @@ export function writeLinkage(type: string) {
 
 /**
  * An operator create (`update: false`) or update document around the attribute schema its handler validates
- * with; on update, the attributes, the relationships and each relationship are optional.
+ * with; on update, the attributes, the relationships and each relationship are optional. `clientIds`: a
+ * create may name the record's id.
  */
 export function writeDocument(
   type: string,
   attributes: z.ZodType,
   relationships: Record<string, z.ZodType> | undefined,
   update: boolean,
+  clientIds = false,
 ) {
   const rels = relationships ? z.strictObject(relationships) : undefined;
+  const id = z
+    .string()
+    .regex(/^[1-9]\d{0,14}$/)
+    .meta({
+      description: "A client-generated id (Yeti's id of the record); absent = the next free id. Taken → 409.",
+      example: "7101",
+    });
   return z.object({
     data: z.object({
+      ...(clientIds && !update ? { id: id.optional() } : {}),
       type: z.literal(type),
       attributes: update ? attributes.optional() : attributes,
       ...(rels ? { relationships: update ? rels.partial().optional() : rels } : {}),

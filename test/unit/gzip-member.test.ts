@@ -71,6 +71,50 @@ describe("GzipSegments", () => {
     expect(file.length).toBeLessThan(SEGMENT_BYTES / 100);
   });
 
+  it("takes COPY's bytes with writeBytes, copying them at once so the caller may reuse its buffer", async () => {
+    const bytes = new TextEncoder().encode(whole);
+    const reused = new Uint8Array(70_001);
+    const out: Uint8Array[] = [];
+    let state: GzipSegments["state"] | undefined;
+    // Chunks of odd sizes through one buffer overwritten after each call, as pg's parser does; a new
+    // writer (an invocation resumed from the state) every 40 chunks, mixed with write(text).
+    for (let at = 0, n = 0; at < bytes.length; n++) {
+      const writer = new GzipSegments(3, state);
+      for (let i = 0; i < 40 && at < bytes.length; i++) {
+        const chunk = bytes.subarray(at, at + 1 + ((at * 7919) % reused.length));
+        reused.set(chunk);
+        writer.writeBytes(reused.subarray(0, chunk.length));
+        reused.fill(0x21);
+        at += chunk.length;
+      }
+      if (n === 0) writer.write("");
+      writer.flush();
+      out.push(...writer.take());
+      state = writer.state;
+    }
+    const last = new GzipSegments(3, state);
+    last.write("tail ☎\n");
+    last.finish();
+    const file = concat([...out, ...last.take()]);
+    expect(await inflate(file)).toBe(`${whole}tail ☎\n`);
+    expect(zlib.gunzipSync(file).toString("utf8")).toBe(`${whole}tail ☎\n`);
+  });
+
+  it("cuts writeBytes input into segments of SEGMENT_BYTES", () => {
+    const writer = new GzipSegments(1);
+    writer.writeBytes(new Uint8Array(SEGMENT_BYTES * 2 + 5).fill(0x61));
+    const [, first, second, ...rest] = writer.take();
+    expect(rest).toEqual([]);
+    for (const segment of [first, second]) {
+      const inflated = zlib.inflateRawSync(segment as Uint8Array, {
+        finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      });
+      expect(inflated.length).toBe(SEGMENT_BYTES);
+    }
+    writer.finish();
+    expect(writer.state.length).toBe(SEGMENT_BYTES * 2 + 5);
+  });
+
   it("writes a valid member for no data at all", async () => {
     expect(await inflate(gzipOf(3))).toBe("");
   });

@@ -9,10 +9,13 @@ import { jsonApi } from "../../http/json-api";
 import {
   adminDocument,
   blank,
+  clientId,
   decimal,
   findById,
+  idTaken,
   invalid,
   isForeignKeyViolation,
+  isIdTaken,
   isUniqueViolation,
   linkedId,
   optionalInt,
@@ -87,10 +90,11 @@ async function contractorExists(env: Env, id: number): Promise<boolean> {
   );
 }
 
-async function write<T>(run: () => Promise<T>): Promise<T> {
+async function write<T>(run: () => Promise<T>, id?: number): Promise<T> {
   try {
     return await run();
   } catch (error) {
+    if (id !== undefined && isIdTaken(error, "accounts")) throw idTaken("accounts", id);
     if (isUniqueViolation(error)) {
       const key = /accounts\.uuid/.test(String((error as { cause?: unknown }).cause ?? error))
         ? "uuid"
@@ -109,13 +113,16 @@ export const adminAccounts = new Hono<AppEnv>()
     const contractorId = linkedId(input, "contractor", "contractors");
     if (contractorId === undefined) throw blank("contractor", CONTRACTOR);
     if (!(await contractorExists(c.env, contractorId))) throw invalid("contractor", CONTRACTOR);
+    const id = clientId(input);
     const now = Date.now();
     const values = { ...columns(a), name: a.name, uuid: a.uuid ?? crypto.randomUUID(), contractorId };
-    const [row] = await write(() =>
-      db(c.env)
-        .insert(accounts)
-        .values({ ...values, createdAt: now, updatedAt: now })
-        .returning(),
+    const [row] = await write(
+      () =>
+        db(c.env)
+          .insert(accounts)
+          .values({ ...(id === undefined ? {} : { id }), ...values, createdAt: now, updatedAt: now })
+          .returning(),
+      id,
     );
     return jsonApi(c, { data: render(c, row as Row) }, 201);
   })

@@ -100,6 +100,31 @@ export async function readWrite<S extends z.ZodType>(
   return { attributes: parseWith(schema, input.attributes, "/data/attributes"), input };
 }
 
+/**
+ * A client-generated id (`data.id` on POST): a positive integer as a string, so that records can carry
+ * the ids Yeti gave them (CDRs name accounts by Yeti's id). Absent = the next free id.
+ */
+export function clientId(input: ResourceInput): number | undefined {
+  if (input.id === undefined || input.id === null) return undefined;
+  if (typeof input.id !== "string" || !/^[1-9]\d{0,14}$/.test(input.id)) {
+    throw invalid("id", "/data/id", "must be a positive integer as a string");
+  }
+  return Number(input.id);
+}
+
+/** True when D1 refused a write because `table`'s id is taken (a client-generated id). */
+export function isIdTaken(error: unknown, table: string): boolean {
+  const text = `${String(error)} ${String((error as { cause?: unknown })?.cause ?? "")}`;
+  return text.includes(`UNIQUE constraint failed: ${table}.id`);
+}
+
+/** JSON:API's answer to a client-generated id that exists already. */
+export function idTaken(type: string, id: number): ApiError {
+  return new ApiError(409, [
+    { title: "Conflict", detail: `${type} ${id} already exists`, source: { pointer: "/data/id" } },
+  ]);
+}
+
 /** The integer id of a to-one linkage of `type`; 422 `<name> - can't be blank` / `is invalid`. */
 export function linkedId(input: ResourceInput, name: string, type: string): number | undefined {
   const linkage = toOneLinkage(input.relationships, name);

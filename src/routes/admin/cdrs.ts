@@ -3,10 +3,21 @@ import { Hono } from "hono";
 import { insertCdrs, parseNdjson } from "../../cdrs/ingest";
 import type { AppEnv } from "../../context";
 import { ApiError } from "../../errors";
+import { configuredSource } from "../../exports/cdr-source";
 import { jsonApi } from "../../http/json-api";
 import { isUniqueViolation } from "./admin-resource";
 
 export const adminCdrs = new Hono<AppEnv>().post("/", async (c) => {
+  const source = configuredSource(c.env);
+  if (source !== "d1") {
+    // Exports read Yeti's own CDR database: CDRs pushed here would never be exported.
+    throw new ApiError(409, [
+      {
+        title: "CDR ingestion is off",
+        detail: `CDRs are read from ${source === "postgres" ? "PostgreSQL (CDR_SOURCE=postgres)" : `CDR_SOURCE ${source}`}; this route stores CDRs for CDR_SOURCE=d1 only.`,
+      },
+    ]);
+  }
   const type = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-ndjson") {
     throw new ApiError(415, [

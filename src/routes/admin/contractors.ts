@@ -11,9 +11,12 @@ import { isoMillis } from "../../exports/time-format";
 import { jsonApi } from "../../http/json-api";
 import {
   adminDocument,
+  clientId,
   findById,
+  idTaken,
   invalid,
   isForeignKeyViolation,
+  isIdTaken,
   isUniqueViolation,
   pagedList,
   readWrite,
@@ -37,10 +40,11 @@ function render(c: AppContext, row: Row) {
   });
 }
 
-async function write<T>(run: () => Promise<T>): Promise<T> {
+async function write<T>(run: () => Promise<T>, id?: number): Promise<T> {
   try {
     return await run();
   } catch (error) {
+    if (id !== undefined && isIdTaken(error, "contractors")) throw idTaken("contractors", id);
     if (isUniqueViolation(error)) throw invalid("name", "/data/attributes/name", "has already been taken");
     throw error;
   }
@@ -48,19 +52,23 @@ async function write<T>(run: () => Promise<T>): Promise<T> {
 
 export const adminContractors = new Hono<AppEnv>()
   .post("/", async (c) => {
-    const { attributes: a } = await readWrite(c, "contractors", attributes);
+    const { attributes: a, input } = await readWrite(c, "contractors", attributes);
+    const id = clientId(input);
     const now = Date.now();
-    const [row] = await write(() =>
-      db(c.env)
-        .insert(contractors)
-        .values({
-          name: a.name,
-          customer: a.customer ?? false,
-          vendor: a.vendor ?? false,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning(),
+    const [row] = await write(
+      () =>
+        db(c.env)
+          .insert(contractors)
+          .values({
+            ...(id === undefined ? {} : { id }),
+            name: a.name,
+            customer: a.customer ?? false,
+            vendor: a.vendor ?? false,
+            createdAt: now,
+            updatedAt: now,
+          })
+          .returning(),
+      id,
     );
     return jsonApi(c, { data: render(c, row as Row) }, 201);
   })

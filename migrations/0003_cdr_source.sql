@@ -1,0 +1,1 @@
+ALTER TABLE `cdr_exports` ADD `cdr_source` text DEFAULT 'd1' NOT NULL;
