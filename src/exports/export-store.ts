@@ -1,14 +1,52 @@
-// The D1 queries behind the cdr-exports routes: create, scoped lookups and the paged list.
-import { and, count, eq, type SQL, sql } from "drizzle-orm";
-import type { CustomerScope } from "../context";
+// The D1 statements behind the cdr-exports routes. Customer reads and the create are each one round trip
+// with the caller check (db/queries `callerCte`) inside: one statement, or one batch.
+import { type SQL, sql } from "drizzle-orm";
+import type { Caller } from "../context";
 import { db } from "../db/client";
-import { accounts, cdrExports } from "../db/schema";
+import { accountInScope, type CallerRow, callerColumns, callerCte } from "../db/queries";
+import { accounts, cdrExports, idempotencyKeys } from "../db/schema";
+import { type D1Handle, type Decoded, Projection, rowsOf, statement } from "../db/statement";
 import type { Filters } from "./filters";
+import { KEY_LIFETIME_MS } from "./idempotency";
+import type { SortKey } from "./list-filters";
 import type { TimeFormat } from "./time-format";
 
 export type ExportRow = typeof cdrExports.$inferSelect;
 export type AccountRow = typeof accounts.$inferSelect;
-export type ExportWithAccount = { export: ExportRow; account: AccountRow | null };
+
+/** What the customer routes render and serve of an export. */
+export const exportView = new Projection("export_", {
+  id: cdrExports.id,
+  uuid: cdrExports.uuid,
+  status: cdrExports.status,
+  filters: cdrExports.filters,
+  rowsCount: cdrExports.rowsCount,
+  createdAt: cdrExports.createdAt,
+  updatedAt: cdrExports.updatedAt,
+  timeFormat: cdrExports.timeFormat,
+  timeZoneName: cdrExports.timeZoneName,
+  rowsProgress: cdrExports.rowsProgress,
+  objectKey: cdrExports.objectKey,
+});
+
+/** An account as the customer API renders it. */
+export const accountView = new Projection("account_", {
+  id: accounts.id,
+  uuid: accounts.uuid,
+  name: accounts.name,
+  balance: accounts.balance,
+  minBalance: accounts.minBalance,
+  maxBalance: accounts.maxBalance,
+  destinationRateLimit: accounts.destinationRateLimit,
+  originationCapacity: accounts.originationCapacity,
+  terminationCapacity: accounts.terminationCapacity,
+  totalCapacity: accounts.totalCapacity,
+  currency: accounts.currency,
+});
+
+export type ExportView = Decoded<typeof exportView.columns>;
+export type AccountView = Decoded<typeof accountView.columns>;
+export type ExportWithAccount = { export: ExportView; account: AccountView };
 
 export type NewExport = {
   filters: Filters;
@@ -36,55 +74,218 @@ export async function insertExport(env: Env, input: NewExport): Promise<ExportRo
   return row;
 }
 
-/** The SQL that keeps a customer's caller to its own accounts (and its allowed list, where it has one). */
-function scopeCondition(scope: CustomerScope): SQL | undefined {
-  return and(
-    eq(accounts.contractorId, scope.customerId),
-    // One JSON parameter however long the list: D1 binds at most 100 values per statement.
-    scope.accountIds.length
-      ? sql`${accounts.id} IN (SELECT value FROM json_each(${JSON.stringify(scope.accountIds)}))`
-      : undefined,
+/** The caller's scope, and the export when it is one of the caller's (its account in scope). */
+export type ScopedExport = { caller: CallerRow | null; found: ExportWithAccount | null };
+
+function withAccount(row: readonly unknown[], at: number): ExportWithAccount | null {
+  const found = exportView.decode(row, at);
+  const account = accountView.decode(row, at + exportView.width);
+  return found && account ? { export: found, account } : null;
+}
+
+/** Show (and the routes under it): caller, export and account in one statement. */
+export async function findScopedExport(d1: D1Handle, caller: Caller, uuid: string): Promise<ScopedExport> {
+  const [row] = await statement(
+    d1,
+    sql`WITH ${callerCte(caller)}
+      SELECT ${callerColumns.select}, ${exportView.select}, ${accountView.select}
+      FROM caller
+      LEFT JOIN ${cdrExports} ON ${cdrExports.uuid} = ${uuid}
+        AND ${cdrExports.customerAccountId} IN (SELECT ${accounts.id} FROM ${accounts} WHERE ${accountInScope})
+      LEFT JOIN ${accounts} ON ${accounts.id} = ${cdrExports.customerAccountId}`,
+  ).raw();
+  if (!row) return { caller: null, found: null };
+  return { caller: callerColumns.decode(row, 0), found: withAccount(row, callerColumns.width) };
+}
+
+export type ScopedList = { caller: CallerRow | null; rows: ExportWithAccount[]; total: number };
+
+/**
+ * One page of the caller's exports and their total, in one statement read as raw arrays: the caller row
+ * LEFT JOINed to the page (so an empty page still answers), the count as a scalar subquery.
+ */
+export async function listScopedExports(
+  d1: D1Handle,
+  caller: Caller,
+  conditions: SQL[],
+  order: SortKey[],
+  page: { size: number; offset: number },
+): Promise<ScopedList> {
+  const scoped = sql`FROM caller JOIN ${accounts} ON ${accountInScope}
+    JOIN ${cdrExports} ON ${cdrExports.customerAccountId} = ${accounts.id}
+    ${conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``}`;
+  const direction = (key: SortKey) => (key.descending ? sql`DESC` : sql`ASC`);
+  const inner = sql.join(
+    order.map((key) => sql`${key.column} ${direction(key)}`),
+    sql`, `,
+  );
+  // The outer query keeps the page's order by the page's own output columns.
+  const outer = sql.join(
+    order.map((key) => sql`page.${sql.identifier(exportAlias(key))} ${direction(key)}`),
+    sql`, `,
+  );
+  const rows = await statement(
+    d1,
+    sql`WITH ${callerCte(caller)}
+      SELECT ${callerColumns.select}, (SELECT count(*) ${scoped}) AS total, page.*
+      FROM caller LEFT JOIN (
+        SELECT ${exportView.select}, ${accountView.select} ${scoped}
+        ORDER BY ${inner} LIMIT ${page.size} OFFSET ${page.offset}
+      ) AS page ON 1
+      ORDER BY ${outer}`,
+  ).raw();
+  const first = rows[0];
+  if (!first) return { caller: null, rows: [], total: 0 };
+  const at = callerColumns.width + 1;
+  const found: ExportWithAccount[] = [];
+  for (const row of rows) {
+    const item = withAccount(row, at);
+    if (item) found.push(item);
+  }
+  return { caller: callerColumns.decode(first, 0), rows: found, total: first[callerColumns.width] as number };
+}
+
+function exportAlias(key: SortKey): string {
+  for (const [name, column] of Object.entries(exportView.columns)) {
+    if (column === key.column) return exportView.alias(name as keyof typeof exportView.columns);
+  }
+  throw new Error(`sort column ${key.column.name} is not selected`);
+}
+
+/** An Idempotency-Key of a create, and the SHA-256 of the request body it comes with. */
+export type KeyClaim = { key: string; fingerprint: string };
+
+export type CreateInput = {
+  accountUuid: string | null;
+  /** The new export; null when the request is invalid and nothing may be written. */
+  values: { filters: Filters; fields: string[]; timeFormat: TimeFormat; timeZoneName: string | null } | null;
+  key: KeyClaim | null;
+  /** The customer whose rate limit counted this request: nothing is written for another. */
+  customerId: number;
+  uuid?: string;
+  now?: number;
+};
+
+export type CreateOutcome = {
+  caller: CallerRow | null;
+  accountFound: boolean;
+  created: ExportView | null;
+  /** The export a live Idempotency-Key of the customer already names, and the body it was used with. */
+  stored: { fingerprint: string; found: ExportWithAccount | null } | null;
+};
+
+/**
+ * The create in one batch (one transaction): the caller and account check, then — only for a valid
+ * request of the caller whose customer was rate-limited — the key claim (INSERT … ON CONFLICT: a key still
+ * live is kept, a lapsed one taken over) and the insert, which happens only where the claim is this
+ * request's, and last the key's stored export. Of concurrent requests with one key, one creates the export
+ * and the others read it.
+ */
+export async function createExport(d1: D1Handle, caller: Caller, input: CreateInput): Promise<CreateOutcome> {
+  const uuid = input.uuid ?? crypto.randomUUID();
+  const now = input.now ?? Date.now();
+  const expiredBefore = now - KEY_LIFETIME_MS;
+  const cte = callerCte(caller);
+  const account = sql`JOIN ${accounts} ON ${accounts.uuid} = ${input.accountUuid} AND ${accountInScope}`;
+  const writable = sql`caller.customer_id = ${input.customerId}`;
+  const statements = [
+    statement(
+      d1,
+      sql`WITH ${cte} SELECT ${callerColumns.select}, ${accounts.id} AS account_id
+        FROM caller LEFT ${account}`,
+    ),
+  ];
+  const { values, key } = input;
+  if (values && key) {
+    statements.push(
+      statement(
+        d1,
+        sql`WITH ${cte}
+          INSERT INTO ${idempotencyKeys} (customer_id, "key", fingerprint, export_uuid, created_at)
+          SELECT caller.customer_id, ${key.key}, ${key.fingerprint}, ${uuid}, ${now} FROM caller ${account}
+          WHERE ${writable}
+          ON CONFLICT (customer_id, "key") DO UPDATE SET fingerprint = excluded.fingerprint,
+            export_uuid = excluded.export_uuid, created_at = excluded.created_at
+          WHERE ${idempotencyKeys.createdAt} <= ${expiredBefore}`,
+      ),
+    );
+  }
+  if (values) {
+    const claimed = key
+      ? sql` AND EXISTS (SELECT 1 FROM ${idempotencyKeys} WHERE ${idempotencyKeys.customerId} = caller.customer_id
+          AND ${idempotencyKeys.key} = ${key.key} AND ${idempotencyKeys.exportUuid} = ${uuid})`
+      : sql``;
+    statements.push(
+      statement(
+        d1,
+        sql`WITH ${cte}
+          INSERT INTO ${cdrExports} (uuid, status, filters, fields, time_format, time_zone_name,
+            customer_account_id, created_at, updated_at, progress_at)
+          SELECT ${uuid}, 'Pending', ${JSON.stringify(values.filters)}, ${JSON.stringify(values.fields)},
+            ${values.timeFormat}, ${values.timeZoneName}, ${accounts.id}, ${now}, ${now}, ${now}
+          FROM caller ${account}
+          WHERE ${writable}${claimed}
+          RETURNING ${returning()}`,
+      ),
+    );
+  }
+  if (values && key) {
+    statements.push(
+      statement(
+        d1,
+        sql`WITH ${cte}
+          SELECT ${idempotencyKeys.fingerprint} AS key_fingerprint, ${exportView.select}, ${accountView.select}
+          FROM caller
+          JOIN ${idempotencyKeys} ON ${idempotencyKeys.customerId} = caller.customer_id
+            AND ${idempotencyKeys.key} = ${key.key} AND ${idempotencyKeys.createdAt} > ${expiredBefore}
+          LEFT JOIN ${cdrExports} ON ${cdrExports.uuid} = ${idempotencyKeys.exportUuid}
+            AND ${cdrExports.customerAccountId} IN (SELECT ${accounts.id} FROM ${accounts} WHERE ${accountInScope})
+          LEFT JOIN ${accounts} ON ${accounts.id} = ${cdrExports.customerAccountId}`,
+      ),
+    );
+  }
+  const [checked, ...writes] = await d1.batch(statements);
+  const [first] = rowsOf(checked);
+  const callerRow = first ? callerColumns.decode(first, 0) : null;
+  const outcome: CreateOutcome = {
+    caller: callerRow,
+    accountFound: first?.[callerColumns.width] !== null && first?.[callerColumns.width] !== undefined,
+    created: null,
+    stored: null,
+  };
+  if (!values) return outcome;
+  const inserted = rowsOf(writes[key ? 1 : 0])[0];
+  outcome.created = inserted ? exportView.decode(inserted, 0) : null;
+  const storedRow = key ? rowsOf(writes[2])[0] : undefined;
+  if (storedRow) outcome.stored = { fingerprint: storedRow[0] as string, found: withAccount(storedRow, 1) };
+  return outcome;
+}
+
+/** RETURNING of the insert: the export view's columns, unqualified (RETURNING names the inserted row's). */
+function returning(): SQL {
+  return sql.join(
+    Object.entries(exportView.columns).map(
+      ([key, column]) =>
+        sql`${sql.identifier(column.name)} AS ${sql.identifier(exportView.alias(key as keyof typeof exportView.columns))}`,
+    ),
+    sql`, `,
   );
 }
 
-export async function findScopedExport(
-  env: Env,
-  scope: CustomerScope,
+/**
+ * A signed link's export, and whether the credentials that made the link still hold (`caller`, checked
+ * from any source address; null for the operator's links, which end by expiry only). One statement.
+ */
+export async function findLinkedExport(
+  d1: D1Handle,
   uuid: string,
-): Promise<ExportWithAccount | undefined> {
-  return db(env)
-    .select({ export: cdrExports, account: accounts })
-    .from(cdrExports)
-    .innerJoin(accounts, eq(accounts.id, cdrExports.customerAccountId))
-    .where(and(eq(cdrExports.uuid, uuid), scopeCondition(scope)))
-    .get();
-}
-
-export async function listScopedExports(
-  env: Env,
-  scope: CustomerScope,
-  conditions: SQL[],
-  order: SQL[],
-  page: { size: number; offset: number },
-): Promise<{ rows: ExportWithAccount[]; total: number }> {
-  const where = and(scopeCondition(scope), ...conditions);
-  const d = db(env);
-  // Not d.batch(): D1 batch results come back as objects, and Drizzle maps a join's duplicate column
-  // names (id, uuid, created_at, ...) from them wrongly; single queries use raw arrays and map right.
-  const [rows, totals] = await Promise.all([
-    d
-      .select({ export: cdrExports, account: accounts })
-      .from(cdrExports)
-      .innerJoin(accounts, eq(accounts.id, cdrExports.customerAccountId))
-      .where(where)
-      .orderBy(...order)
-      .limit(page.size)
-      .offset(page.offset),
-    d
-      .select({ total: count() })
-      .from(cdrExports)
-      .innerJoin(accounts, eq(accounts.id, cdrExports.customerAccountId))
-      .where(where),
-  ]);
-  return { rows, total: totals[0]?.total ?? 0 };
+  caller: Caller | null,
+): Promise<{ granted: boolean; row: ExportView | null }> {
+  const granted = caller ? sql`EXISTS (SELECT 1 FROM caller)` : sql`1`;
+  const [row] = await statement(
+    d1,
+    sql`${caller ? sql`WITH ${callerCte(caller)} ` : sql``}SELECT ${granted} AS granted, ${exportView.select}
+      FROM (SELECT 1) LEFT JOIN ${cdrExports} ON ${cdrExports.uuid} = ${uuid}`,
+  ).raw();
+  return { granted: row?.[0] === 1, row: row ? exportView.decode(row, 1) : null };
 }

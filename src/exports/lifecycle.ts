@@ -2,6 +2,7 @@
 import { and, asc, eq, inArray, isNotNull, lt, or } from "drizzle-orm";
 import { db } from "../db/client";
 import { cdrExports } from "../db/schema";
+import type { D1Handle } from "../db/statement";
 import { errorFields, log } from "../log";
 import type { ExportRow } from "./export-store";
 import { abortUpload } from "./part-writer";
@@ -23,26 +24,31 @@ const holdsStorage = or(
  * export that is already Deleted retries the clean-up an earlier delete could not finish.
  * True when this call marked it Deleted.
  */
-export async function deleteExport(env: Env, row: ExportRow, now = Date.now()): Promise<boolean> {
-  const [deleted] = await db(env)
+export async function deleteExport(
+  env: Env,
+  row: Pick<ExportRow, "id">,
+  now = Date.now(),
+  d1: D1Handle = env.DB,
+): Promise<boolean> {
+  const [deleted] = await db(env, d1)
     .update(cdrExports)
     .set({ status: "Deleted", updatedAt: now, leaseOwner: null, leaseUntil: null })
     .where(and(eq(cdrExports.id, row.id), inArray(cdrExports.status, ["Pending", "Completed", "Failed"])))
     .returning();
   if (deleted) {
-    await removeFiles(env, deleted);
+    await removeFiles(env, deleted, d1);
     return true;
   }
-  const leftover = await db(env)
+  const leftover = await db(env, d1)
     .select()
     .from(cdrExports)
     .where(and(eq(cdrExports.id, row.id), eq(cdrExports.status, "Deleted"), holdsStorage))
     .get();
-  if (leftover) await removeFiles(env, leftover);
+  if (leftover) await removeFiles(env, leftover, d1);
   return false;
 }
 
-async function removeFiles(env: Env, row: ExportRow): Promise<void> {
+async function removeFiles(env: Env, row: ExportRow, d1: D1Handle = env.DB): Promise<void> {
   const bucket = env.EXPORTS_BUCKET;
   const key = objectKey(row.uuid);
   await abortUpload(bucket, key, row.uploadId);
@@ -50,7 +56,7 @@ async function removeFiles(env: Env, row: ExportRow): Promise<void> {
   const listed = await bucket.list({ prefix: key, limit: 1000 });
   const keys = new Set([key, ...(row.tailKey ? [row.tailKey] : []), ...listed.objects.map((o) => o.key)]);
   await bucket.delete([...keys]);
-  await db(env)
+  await db(env, d1)
     .update(cdrExports)
     .set({ objectKey: null, objectSize: null, uploadId: null, parts: [], tailKey: null, tailSize: 0 })
     .where(eq(cdrExports.id, row.id));
