@@ -14,6 +14,8 @@ export type Caller =
       session: string;
       /** The networks that contain the client's address (ip-networks `containingNetworks`); null = any. */
       networks: string[] | null;
+      /** The token's `cid`: the customer the access had when the token was issued (a hint). */
+      customerHint?: number;
     }
   | {
       /** A `sub: "D"` token: customer and accounts from its `cfg` (its allowed_ips were checked already). */

@@ -1,11 +1,14 @@
 // D1 round trips per customer request, counted on the binding the app is given: one per request, the
 // API-access check included; and what a request refused in that round trip has written (nothing).
 import { env } from "cloudflare:workers";
+import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   admin,
   CUSTOMER,
+  createAccount,
   createBody,
+  createContractor,
   customer,
   exportCount,
   JSON_API,
@@ -18,6 +21,7 @@ import {
 import { capturingEnv } from "./helpers/cdrs";
 import { type CountingD1, countingD1, fetchCounted } from "./helpers/counting-d1";
 import { completedExport, withCdrs } from "./helpers/exports";
+import { loginToken } from "./helpers/login";
 
 let t: Tenant;
 let completed: string;
@@ -154,6 +158,43 @@ describe("one D1 round trip per customer request, the access check included", ()
     expect(first.res.status).toBe(201);
     expect(first.trips).toBe(2);
     expect((await create(fresh.auth, createBody(fresh.accountUuid))).trips).toBe(1);
+  });
+
+  it("a token from POST /auth names the access's customer (cid): its first create is one round trip", async () => {
+    const fresh = await tenant();
+    const jwt = await loginToken(fresh.access.attributes.login as string);
+    expect(decodeJwt(jwt).cid).toBe(Number(fresh.customer.id));
+    const first = await create(`Bearer ${jwt}`, createBody(fresh.accountUuid));
+    expect(first.res.status).toBe(201);
+    expect(first.trips).toBe(1);
+  });
+
+  it("an access moved to another customer: counted against the new one, created once, in two round trips", async () => {
+    const moved = await tenant();
+    const jwt = await loginToken(moved.access.attributes.login as string);
+    const target = await createContractor();
+    const targetAccount = await createAccount(target.id);
+    const patched = await admin("PATCH", `/api-accesses/${moved.access.id}`, {
+      data: {
+        type: "api-accesses",
+        id: moved.access.id,
+        relationships: { customer: { data: { type: "contractors", id: target.id } } },
+      },
+    });
+    expect(patched.status, await patched.clone().text()).toBe(200);
+    // The token's cid still names the old customer: that one's limit counted first, nothing written for
+    // it; the round trip tells the new customer, whose limit counts the retry that creates.
+    const res = await create(`Bearer ${jwt}`, createBody(targetAccount.attributes.uuid as string));
+    expect(res.res.status).toBe(201);
+    expect(res.trips).toBe(2);
+    expect((await create(`Bearer ${jwt}`, createBody(targetAccount.attributes.uuid as string))).trips).toBe(
+      1,
+    );
+    expect((await create(`Bearer ${jwt}`, createBody(moved.accountUuid))).res.status).toBe(422);
+    const rows = await env.DB.prepare("SELECT count(*) AS n FROM cdr_exports WHERE customer_account_id = ?")
+      .bind(Number(targetAccount.id))
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(2);
   });
 });
 

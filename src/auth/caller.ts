@@ -18,7 +18,15 @@ export function sourceAllowed(address: string, networks: readonly string[]): boo
 export function callerFor(claims: TokenClaims, address: string): Caller | null {
   const { iat, session } = claims;
   if (claims.sub !== "D") {
-    return { kind: "access", accessId: claims.sub, iat, session, networks: containingNetworks(address) };
+    const networks = containingNetworks(address);
+    return {
+      kind: "access",
+      accessId: claims.sub,
+      iat,
+      session,
+      networks,
+      ...(claims.customerId !== undefined ? { customerHint: claims.customerId } : {}),
+    };
   }
   const cfg = claims.cfg;
   if (!cfg) return null;
@@ -33,11 +41,12 @@ const customerOfAccess = new Map<number, number>();
 
 /**
  * The customer the caller's creations count against, when known before any query: a `sub: "D"` token's
- * own, else the one this isolate last saw for the access. Null for an access not seen yet.
+ * own; else the one this isolate last saw for the access, else the token's `cid`. Null for an access not
+ * seen yet whose token carries no `cid` (minted elsewhere).
  */
 export function expectedCustomer(caller: Caller): number | null {
   if (caller.kind === "customer") return caller.customerId;
-  return customerOfAccess.get(caller.accessId) ?? null;
+  return customerOfAccess.get(caller.accessId) ?? caller.customerHint ?? null;
 }
 
 export function learnCustomer(caller: Caller, row: CallerRow): void {

@@ -63,13 +63,15 @@ export const customerAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (!caller) throw ApiError.unauthorized();
   c.set("caller", caller);
   await next();
-  if (taken.fromCookie && c.get("customer") && c.res.status < 500) {
+  const scope = c.get("customer");
+  if (taken.fromCookie && scope && c.res.status < 500) {
     // The refreshed cookie continues the session: same sid and iat, so DELETE /auth ends all of it.
     const refreshed = await issueToken(c.env, {
       sub: claims.sub,
       ...(claims.cfg ? { cfg: claims.cfg } : {}),
       iat: claims.iat,
       session: claims.session,
+      ...(claims.sub !== "D" ? { customerId: scope.customerId } : {}),
     });
     sessionCookie(c, refreshed.token, refreshed.exp);
   }

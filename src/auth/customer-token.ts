@@ -15,6 +15,11 @@ export type TokenClaims = {
   iat: number;
   /** The session: `sid` of tokens this Worker issues, else derived from the token (see sessionKey). */
   session: string;
+  /**
+   * `cid` of tokens this Worker issues: the access's customer at login, a hint that keys the creation
+   * limit before the database is asked (never a grant: the access is checked as always).
+   */
+  customerId?: number;
 };
 
 const encoder = new TextEncoder();
@@ -47,13 +52,14 @@ export function newSessionId(): string {
  */
 export async function issueToken(
   env: Env,
-  claims: { sub: number | "D"; cfg?: DynamicConfig; iat: number; session: string },
+  claims: Pick<TokenClaims, "sub" | "cfg" | "iat" | "session" | "customerId">,
 ): Promise<{ token: string; exp: number | null }> {
   const lifetime = tokenLifetime(env);
   const jwt = new SignJWT({
     ...(claims.cfg ? { cfg: claims.cfg } : {}),
     sub: claims.sub as unknown as string,
     sid: claims.session,
+    ...(claims.customerId !== undefined ? { cid: claims.customerId } : {}),
   })
     .setProtectedHeader({ alg: "HS256" })
     .setAudience([AUDIENCE])
@@ -96,7 +102,15 @@ export async function verifyToken(env: Env, token: string): Promise<TokenClaims 
     }
     const id =
       typeof sub === "number" ? sub : typeof sub === "string" && /^\d+$/.test(sub) ? Number(sub) : NaN;
-    return Number.isSafeInteger(id) ? { sub: id, exp, iat, session } : null;
+    if (!Number.isSafeInteger(id)) return null;
+    const cid = payload.cid;
+    return {
+      sub: id,
+      exp,
+      iat,
+      session,
+      ...(Number.isSafeInteger(cid) ? { customerId: cid as number } : {}),
+    };
   } catch {
     return null;
   }

@@ -102,7 +102,8 @@ export type ScopedList = { caller: CallerRow | null; rows: ExportWithAccount[]; 
 
 /**
  * One page of the caller's exports and their total, in one statement read as raw arrays: the caller row
- * LEFT JOINed to the page (so an empty page still answers), the count as a scalar subquery.
+ * LEFT JOINed to the page (so an empty page still answers), the count as a scalar subquery. The filtered
+ * set is a NOT MATERIALIZED CTE, inlined into both, so its conditions are bound once.
  */
 export async function listScopedExports(
   d1: D1Handle,
@@ -111,28 +112,30 @@ export async function listScopedExports(
   order: SortKey[],
   page: { size: number; offset: number },
 ): Promise<ScopedList> {
-  const scoped = sql`FROM caller JOIN ${accounts} ON ${accountInScope}
-    JOIN ${cdrExports} ON ${cdrExports.customerAccountId} = ${accounts.id}
-    ${conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``}`;
-  const direction = (key: SortKey) => (key.descending ? sql`DESC` : sql`ASC`);
-  const inner = sql.join(
-    order.map((key) => sql`${key.column} ${direction(key)}`),
-    sql`, `,
-  );
-  // The outer query keeps the page's order by the page's own output columns.
-  const outer = sql.join(
-    order.map((key) => sql`page.${sql.identifier(exportAlias(key))} ${direction(key)}`),
-    sql`, `,
-  );
+  const where = conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``;
+  // Both orders name the set's output columns; the outer one keeps the page's order.
+  const orderBy = (table: string) =>
+    sql.join(
+      order.map(
+        (key) =>
+          sql`${sql.raw(table)}.${sql.identifier(exportAlias(key))} ${key.descending ? sql`DESC` : sql`ASC`}`,
+      ),
+      sql`, `,
+    );
   const rows = await statement(
     d1,
-    sql`WITH ${callerCte(caller)}
-      SELECT ${callerColumns.select}, (SELECT count(*) ${scoped}) AS total, page.*
+    sql`WITH ${callerCte(caller)},
+      scoped AS NOT MATERIALIZED (
+        SELECT ${exportView.select}, ${accountView.select}
+        FROM caller JOIN ${accounts} ON ${accountInScope}
+        JOIN ${cdrExports} ON ${cdrExports.customerAccountId} = ${accounts.id}
+        ${where}
+      )
+      SELECT ${callerColumns.select}, (SELECT count(*) FROM scoped) AS total, page.*
       FROM caller LEFT JOIN (
-        SELECT ${exportView.select}, ${accountView.select} ${scoped}
-        ORDER BY ${inner} LIMIT ${page.size} OFFSET ${page.offset}
+        SELECT * FROM scoped ORDER BY ${orderBy("scoped")} LIMIT ${page.size} OFFSET ${page.offset}
       ) AS page ON 1
-      ORDER BY ${outer}`,
+      ORDER BY ${orderBy("page")}`,
   ).raw();
   const first = rows[0];
   if (!first) return { caller: null, rows: [], total: 0 };

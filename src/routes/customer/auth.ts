@@ -44,6 +44,7 @@ auth.post("/", async (c) => {
   const access = await db(c.env, c.get("d1"))
     .select({
       id: apiAccesses.id,
+      customerId: apiAccesses.customerId,
       passwordHash: apiAccesses.passwordHash,
       allowedIps: apiAccesses.allowedIps,
       accessRevokedAt: apiAccesses.tokensRevokedAt,
@@ -70,6 +71,7 @@ auth.post("/", async (c) => {
     sub: access.id,
     iat: issueTime([access.accessRevokedAt, access.customerRevokedAt]),
     session: newSessionId(),
+    customerId: access.customerId,
   });
   if (credentials.cookie_auth === true || body.cookie_auth === true) {
     sessionCookie(c, token, exp);
