@@ -41,7 +41,7 @@ export function callerCte(caller: Caller): SQL {
   const iatMs = caller.iat * 1000;
   const sessionLive = sql`NOT EXISTS (SELECT 1 FROM ${revokedSessions} WHERE ${revokedSessions.key} = ${caller.session})`;
   if (caller.kind === "customer") {
-    return sql`caller AS (SELECT ${contractors.id} AS customer_id, ${JSON.stringify(caller.accountIds)} AS account_ids, 0 AS allow_rec
+    return sql`caller AS MATERIALIZED (SELECT ${contractors.id} AS customer_id, ${JSON.stringify(caller.accountIds)} AS account_ids, 0 AS allow_rec
       FROM ${contractors}
       WHERE ${contractors.id} = ${caller.customerId} AND ${contractors.customer} = 1
         AND ${notRevoked(contractors.tokensRevokedAt, iatMs)} AND ${sessionLive})`;
@@ -51,7 +51,7 @@ export function callerCte(caller: Caller): SQL {
       ? sql``
       : sql` AND EXISTS (SELECT 1 FROM json_each(${apiAccesses.allowedIps}) AS allowed
           WHERE allowed.value IN (SELECT value FROM json_each(${JSON.stringify(caller.networks)})))`;
-  return sql`caller AS (SELECT ${apiAccesses.customerId} AS customer_id, ${apiAccesses.accountIds} AS account_ids,
+  return sql`caller AS MATERIALIZED (SELECT ${apiAccesses.customerId} AS customer_id, ${apiAccesses.accountIds} AS account_ids,
       ${apiAccesses.allowListenRecording} AS allow_rec
     FROM ${apiAccesses} JOIN ${contractors} ON ${contractors.id} = ${apiAccesses.customerId}
     WHERE ${apiAccesses.id} = ${caller.accessId}

@@ -103,7 +103,8 @@ export type ScopedList = { caller: CallerRow | null; rows: ExportWithAccount[]; 
 /**
  * One page of the caller's exports and their total, in one statement read as raw arrays: the caller row
  * LEFT JOINed to the page (so an empty page still answers), the count as a scalar subquery. The filtered
- * set is a NOT MATERIALIZED CTE, inlined into both, so its conditions are bound once.
+ * set is a NOT MATERIALIZED CTE, inlined into both, so its conditions are bound once; CROSS JOIN keeps
+ * SQLite's join order caller → accounts → exports, so both walk the caller's accounts' index ranges.
  */
 export async function listScopedExports(
   d1: D1Handle,
@@ -127,8 +128,8 @@ export async function listScopedExports(
     sql`WITH ${callerCte(caller)},
       scoped AS NOT MATERIALIZED (
         SELECT ${exportView.select}, ${accountView.select}
-        FROM caller JOIN ${accounts} ON ${accountInScope}
-        JOIN ${cdrExports} ON ${cdrExports.customerAccountId} = ${accounts.id}
+        FROM caller CROSS JOIN ${accounts} ON ${accountInScope}
+        CROSS JOIN ${cdrExports} ON ${cdrExports.customerAccountId} = ${accounts.id}
         ${where}
       )
       SELECT ${callerColumns.select}, (SELECT count(*) FROM scoped) AS total, page.*

@@ -109,7 +109,7 @@ cdrExports.get("/", async (c) => {
   const body: Record<string, unknown> = {
     data: await Promise.all(
       listed.rows.map(async (r) =>
-        exportResource(base, r.export, r.account, include, await downloadFor(c, scope, r.export)),
+        exportResource(base, r.export, r.account, include, await downloadFor(c.env, base, scope, r.export)),
       ),
     ),
     meta: { "total-count": listed.total },
@@ -133,7 +133,7 @@ cdrExports.get("/:id", async (c) => {
   const { export: row, account, scope } = await scopedExport(c);
   const base = origin(c);
   const body: Record<string, unknown> = {
-    data: exportResource(base, row, account, include, await downloadFor(c, scope, row)),
+    data: exportResource(base, row, account, include, await downloadFor(c.env, base, scope, row)),
   };
   if (include) body.included = [accountResource(base, account)];
   return jsonApi(c, body);
@@ -159,9 +159,14 @@ cdrExports.get("/:id/download", async (c) => {
 });
 
 /** The signed download URL of a Completed export, else null. */
-async function downloadFor(c: AppContext, scope: CustomerScope, row: ExportView): Promise<string | null> {
+async function downloadFor(
+  env: Env,
+  base: string,
+  scope: CustomerScope,
+  row: ExportView,
+): Promise<string | null> {
   if (row.status !== "Completed" || !row.objectKey) return null;
-  return downloadLink(c.env, origin(c), row.uuid, row.objectKey, customerGrant(scope));
+  return downloadLink(env, base, row.uuid, row.objectKey, customerGrant(scope));
 }
 
 cdrExports.delete("/:id", async (c) => {
