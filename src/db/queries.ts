@@ -3,7 +3,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Caller } from "../context";
 import { accounts, apiAccesses, contractors, revokedSessions } from "./schema";
-import { type D1Handle, type RowReader, statement } from "./statement";
+import { type D1Handle, frozen, type RowReader, statement } from "./statement";
 
 export type CallerRow = { customerId: number; accountIds: number[]; allowRec: boolean };
 
@@ -60,8 +60,8 @@ export function callerCte(caller: Caller): SQL {
 }
 
 /** The accounts the caller may use: the customer's own, within its allowed list where it has one. */
-export const accountInScope = sql`${accounts.contractorId} = caller.customer_id
-  AND (json_array_length(caller.account_ids) = 0 OR ${accounts.id} IN (SELECT value FROM json_each(caller.account_ids)))`;
+export const accountInScope = frozen(sql`${accounts.contractorId} = caller.customer_id
+  AND (json_array_length(caller.account_ids) = 0 OR ${accounts.id} IN (SELECT value FROM json_each(caller.account_ids)))`);
 
 /** The caller's scope alone (GET /auth): its row, or none when the token no longer holds. */
 export async function checkCaller(d1: D1Handle, caller: Caller): Promise<CallerRow | null> {

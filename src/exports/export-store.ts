@@ -98,13 +98,16 @@ export async function findScopedExport(d1: D1Handle, caller: Caller, uuid: strin
   return { caller: callerColumns.decode(row, 0), found: withAccount(row, callerColumns.width) };
 }
 
-export type ScopedList = { caller: CallerRow | null; rows: ExportWithAccount[]; total: number };
+/** A list item: its account only where the request includes accounts. */
+export type ListedExport = { export: ExportView; account: AccountView | null };
+export type ScopedList = { caller: CallerRow | null; rows: ListedExport[]; total: number };
 
 /**
  * One page of the caller's exports and their total, in one statement read as raw arrays: the caller row
  * LEFT JOINed to the page (so an empty page still answers), the count as a scalar subquery. The filtered
  * set is a NOT MATERIALIZED CTE, inlined into both, so its conditions are bound once; CROSS JOIN keeps
  * SQLite's join order caller → accounts → exports, so both walk the caller's accounts' index ranges.
+ * Accounts' columns come only for `include=account`: a page without them is half the values.
  */
 export async function listScopedExports(
   d1: D1Handle,
@@ -112,6 +115,7 @@ export async function listScopedExports(
   conditions: SQL[],
   order: SortKey[],
   page: { size: number; offset: number },
+  withAccounts: boolean,
 ): Promise<ScopedList> {
   const where = conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``;
   // Both orders name the set's output columns; the outer one keeps the page's order.
@@ -127,7 +131,7 @@ export async function listScopedExports(
     d1,
     sql`WITH ${callerCte(caller)},
       scoped AS NOT MATERIALIZED (
-        SELECT ${exportView.select}, ${accountView.select}
+        SELECT ${exportView.select}${withAccounts ? sql`, ${accountView.select}` : sql``}
         FROM caller CROSS JOIN ${accounts} ON ${accountInScope}
         CROSS JOIN ${cdrExports} ON ${cdrExports.customerAccountId} = ${accounts.id}
         ${where}
@@ -141,10 +145,14 @@ export async function listScopedExports(
   const first = rows[0];
   if (!first) return { caller: null, rows: [], total: 0 };
   const at = callerColumns.width + 1;
-  const found: ExportWithAccount[] = [];
+  const found: ListedExport[] = [];
   for (const row of rows) {
-    const item = withAccount(row, at);
-    if (item) found.push(item);
+    const item = exportView.decode(row, at);
+    if (!item) continue;
+    found.push({
+      export: item,
+      account: withAccounts ? accountView.decode(row, at + exportView.width) : null,
+    });
   }
   return { caller: callerColumns.decode(first, 0), rows: found, total: first[callerColumns.width] as number };
 }

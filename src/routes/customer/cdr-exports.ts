@@ -103,7 +103,7 @@ cdrExports.get("/", async (c) => {
     conditions: listFilterConditions(query),
     order: listOrder(query.get("sort")),
   }));
-  const listed = await listScopedExports(c.get("d1"), c.get("caller"), conditions, order, page);
+  const listed = await listScopedExports(c.get("d1"), c.get("caller"), conditions, order, page, include);
   const scope = authorize(c, listed.caller);
   const base = origin(c);
   const body: Record<string, unknown> = {
@@ -116,7 +116,9 @@ cdrExports.get("/", async (c) => {
     links: pageLinks(url, page, listed.total),
   };
   if (include) {
-    body.included = uniqueAccounts(listed.rows.map((r) => r.account)).map((a) => accountResource(base, a));
+    body.included = uniqueAccounts(listed.rows.flatMap((r) => (r.account ? [r.account] : []))).map((a) =>
+      accountResource(base, a),
+    );
   }
   return jsonApi(c, body);
 });
