@@ -198,6 +198,40 @@ describe("one D1 round trip per customer request, the access check included", ()
   });
 });
 
+describe("DELETE /cdr-exports/{id}", () => {
+  it("marks the export in the caller's round trip, removes the files, then records that: two", async () => {
+    const done = await completedExport(t);
+    const deleted = await counted(request(t.auth, "DELETE", `/cdr-exports/${done.id}`));
+    expect(deleted.res.status).toBe(204);
+    expect(deleted.trips).toBe(2);
+    expect(await env.EXPORTS_BUCKET.head(done.key)).toBeNull();
+    // Deleted already, nothing left to remove: one.
+    const again = await counted(request(t.auth, "DELETE", `/cdr-exports/${done.id}`));
+    expect(again.res.status).toBe(204);
+    expect(again.trips).toBe(1);
+  });
+
+  it("another customer's export, or a revoked token: one round trip, nothing marked", async () => {
+    const row = await seedExport(t.accountId, { status: "Completed" });
+    const stranger = await tenant();
+    const foreign = await counted(request(stranger.auth, "DELETE", `/cdr-exports/${row.uuid}`));
+    expect(foreign.res.status).toBe(404);
+    expect(foreign.trips).toBe(1);
+    const r = await tenant();
+    const own = await seedExport(r.accountId, { status: "Completed" });
+    expect((await admin("POST", `/api-accesses/${r.access.id}/revoke-tokens`)).status).toBe(200);
+    const revoked = await counted(request(r.auth, "DELETE", `/cdr-exports/${own.uuid}`));
+    expect(revoked.res.status).toBe(401);
+    expect(revoked.trips).toBe(1);
+    const statuses = await env.DB.prepare(
+      "SELECT uuid, status FROM cdr_exports WHERE uuid IN (?, ?) ORDER BY uuid",
+    )
+      .bind(row.uuid, own.uuid)
+      .all();
+    expect(statuses.results.map((x) => x.status)).toEqual(["Completed", "Completed"]);
+  });
+});
+
 describe("a request refused in its round trip has written nothing", () => {
   it("a revoked token's create: 401, no export and no Idempotency-Key stored", async () => {
     const r = await tenant();

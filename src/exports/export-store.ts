@@ -1,11 +1,12 @@
 // The D1 statements behind the cdr-exports routes. Customer reads and the create are each one round trip
 // with the caller check (db/queries `callerCte`) inside: one statement, or one batch.
-import { type SQL, sql } from "drizzle-orm";
+import { getTableColumns, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Caller } from "../context";
 import { db } from "../db/client";
 import { accountInScope, type CallerRow, callerColumns, callerCte } from "../db/queries";
 import { accounts, cdrExports, idempotencyKeys } from "../db/schema";
-import { type D1Handle, type Decoded, Projection, rowsOf, statement } from "../db/statement";
+import { type D1Handle, type Decoded, frozen, Projection, rowsOf, statement } from "../db/statement";
 import type { Filters } from "./filters";
 import { KEY_LIFETIME_MS } from "./idempotency";
 import type { SortKey } from "./list-filters";
@@ -237,7 +238,7 @@ export async function createExport(d1: D1Handle, caller: Caller, input: CreateIn
             ${values.timeFormat}, ${values.timeZoneName}, ${accounts.id}, ${now}, ${now}, ${now}
           FROM caller ${account}
           WHERE ${writable}${claimed}
-          RETURNING ${returning()}`,
+          RETURNING ${returning(exportView)}`,
       ),
     );
   }
@@ -273,15 +274,65 @@ export async function createExport(d1: D1Handle, caller: Caller, input: CreateIn
   return outcome;
 }
 
-/** RETURNING of the insert: the export view's columns, unqualified (RETURNING names the inserted row's). */
-function returning(): SQL {
-  return sql.join(
-    Object.entries(exportView.columns).map(
-      ([key, column]) =>
-        sql`${sql.identifier(column.name)} AS ${sql.identifier(exportView.alias(key as keyof typeof exportView.columns))}`,
+/** RETURNING of a projection's columns, unqualified (RETURNING names the written row's own). */
+function returning<T extends Record<string, SQLiteColumn>>(projection: Projection<T>): SQL {
+  return frozen(
+    sql.join(
+      Object.entries(projection.columns).map(
+        ([key, column]) => sql`${sql.identifier(column.name)} AS ${sql.identifier(projection.alias(key))}`,
+      ),
+      sql`, `,
     ),
-    sql`, `,
   );
+}
+
+/** Every column of an export: what removing its files needs. */
+const exportRow = new Projection("row_", getTableColumns(cdrExports));
+
+export type ScopedDelete = ScopedExport & {
+  /** The export as this request marked it Deleted; null when it was Deleted already (or not the caller's). */
+  marked: ExportRow | null;
+  /** The whole row as it was, for the clean-up a Deleted export may still need. */
+  before: ExportRow | null;
+};
+
+/**
+ * Customer DELETE: the caller and its export, and in the same batch the export marked Deleted (unless it
+ * is already) — a running consumer sees that at its next step and stops. Its files go next (lifecycle).
+ */
+export async function markScopedExportDeleted(
+  d1: D1Handle,
+  caller: Caller,
+  uuid: string,
+  now = Date.now(),
+): Promise<ScopedDelete> {
+  const cte = callerCte(caller);
+  const inScope = sql`${cdrExports.customerAccountId} IN (SELECT ${accounts.id} FROM caller CROSS JOIN ${accounts} ON ${accountInScope})`;
+  const [found, marked] = await d1.batch([
+    statement(
+      d1,
+      sql`WITH ${cte} SELECT ${callerColumns.select}, ${exportView.select}, ${accountView.select}, ${exportRow.select}
+        FROM caller
+        LEFT JOIN ${cdrExports} ON ${cdrExports.uuid} = ${uuid} AND ${inScope}
+        LEFT JOIN ${accounts} ON ${accounts.id} = ${cdrExports.customerAccountId}`,
+    ),
+    statement(
+      d1,
+      sql`WITH ${cte} UPDATE ${cdrExports}
+        SET status = 'Deleted', updated_at = ${now}, lease_owner = NULL, lease_until = NULL
+        WHERE ${cdrExports.uuid} = ${uuid} AND ${cdrExports.status} IN ('Pending', 'Completed', 'Failed') AND ${inScope}
+        RETURNING ${returning(exportRow)}`,
+    ),
+  ]);
+  const [row] = rowsOf(found);
+  const [markedRow] = rowsOf(marked);
+  const rowAt = callerColumns.width + exportView.width + accountView.width;
+  return {
+    caller: row ? callerColumns.decode(row, 0) : null,
+    found: row ? withAccount(row, callerColumns.width) : null,
+    marked: markedRow ? exportRow.decode(markedRow, 0) : null,
+    before: row ? exportRow.decode(row, rowAt) : null,
+  };
 }
 
 /**

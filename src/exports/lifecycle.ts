@@ -1,4 +1,5 @@
-// Ending an export's life: delete (customer, operator, retention) and the retention sweep.
+// Ending an export's life: delete (operator, retention; the customer's marks in its own round trip, then
+// removes the files here) and the retention sweep.
 import { and, asc, eq, inArray, isNotNull, lt, or } from "drizzle-orm";
 import { db } from "../db/client";
 import { cdrExports } from "../db/schema";
@@ -24,31 +25,32 @@ const holdsStorage = or(
  * export that is already Deleted retries the clean-up an earlier delete could not finish.
  * True when this call marked it Deleted.
  */
-export async function deleteExport(
-  env: Env,
-  row: Pick<ExportRow, "id">,
-  now = Date.now(),
-  d1: D1Handle = env.DB,
-): Promise<boolean> {
-  const [deleted] = await db(env, d1)
+export async function deleteExport(env: Env, row: ExportRow, now = Date.now()): Promise<boolean> {
+  const [deleted] = await db(env)
     .update(cdrExports)
     .set({ status: "Deleted", updatedAt: now, leaseOwner: null, leaseUntil: null })
     .where(and(eq(cdrExports.id, row.id), inArray(cdrExports.status, ["Pending", "Completed", "Failed"])))
     .returning();
   if (deleted) {
-    await removeFiles(env, deleted, d1);
+    await removeFiles(env, deleted);
     return true;
   }
-  const leftover = await db(env, d1)
+  const leftover = await db(env)
     .select()
     .from(cdrExports)
     .where(and(eq(cdrExports.id, row.id), eq(cdrExports.status, "Deleted"), holdsStorage))
     .get();
-  if (leftover) await removeFiles(env, leftover, d1);
+  if (leftover) await removeFiles(env, leftover);
   return false;
 }
 
-async function removeFiles(env: Env, row: ExportRow, d1: D1Handle = env.DB): Promise<void> {
+/** True while a Deleted export's clean-up is not finished (a storage error, or a crash, interrupted it). */
+export function holdsFiles(row: Pick<ExportRow, "objectKey" | "uploadId" | "tailKey">): boolean {
+  return row.objectKey !== null || row.uploadId !== null || row.tailKey !== null;
+}
+
+/** Removes the export's file, open upload and checkpoint tails, then records that they are gone. */
+export async function removeFiles(env: Env, row: ExportRow, d1: D1Handle = env.DB): Promise<void> {
   const bucket = env.EXPORTS_BUCKET;
   const key = objectKey(row.uuid);
   await abortUpload(bucket, key, row.uploadId);

@@ -13,9 +13,10 @@ import {
   type ExportView,
   findScopedExport,
   listScopedExports,
+  markScopedExportDeleted,
 } from "../../exports/export-store";
 import { IDEMPOTENCY_KEY_HEADER, keyReused } from "../../exports/idempotency";
-import { deleteExport } from "../../exports/lifecycle";
+import { holdsFiles, removeFiles } from "../../exports/lifecycle";
 import { listFilterConditions, listOrder } from "../../exports/list-filters";
 import { enqueueExport } from "../../exports/queue";
 import { customerGrant, downloadLink } from "../../exports/signed-url";
@@ -172,8 +173,13 @@ async function downloadFor(
 }
 
 cdrExports.delete("/:id", async (c) => {
-  const { export: row } = await scopedExport(c);
-  await deleteExport(c.env, row, Date.now(), c.get("d1"));
+  const d1 = c.get("d1");
+  const deleted = await markScopedExportDeleted(d1, c.get("caller"), c.req.param("id"));
+  authorize(c, deleted.caller);
+  if (!deleted.found) throw ApiError.notFound();
+  // The files go once the export is marked; a Deleted export that still holds some retries the clean-up.
+  const row = deleted.marked ?? deleted.before;
+  if (row && (deleted.marked || holdsFiles(row))) await removeFiles(c.env, row, d1);
   return c.body(null, 204);
 });
 
