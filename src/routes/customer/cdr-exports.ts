@@ -8,8 +8,8 @@ import { enforceRateLimit } from "../../auth/rate-limit";
 import type { AppContext, AppEnv, CustomerScope } from "../../context";
 import { checkCaller } from "../../db/queries";
 import { ApiError, validationError } from "../../errors";
+import { createExport } from "../../exports/export-create";
 import {
-  createExport,
   type ExportView,
   findScopedExport,
   listScopedExports,

@@ -5,7 +5,7 @@ import type { AppContext } from "../../context";
 import type { FieldProblem } from "../../errors";
 import { customerColumns } from "../../exports/columns";
 import { CUSTOMER_CREATE_FRAME } from "../../exports/create-document";
-import type { CreateInput, KeyClaim } from "../../exports/export-store";
+import type { CreateInput, KeyClaim } from "../../exports/export-create";
 import { CUSTOMER_FILTERS, normalizeFilters } from "../../exports/filters";
 import { exportFormatAttributes } from "../../exports/format-attributes";
 import { bodyFingerprint, IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from "../../exports/idempotency";
