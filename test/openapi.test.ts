@@ -167,15 +167,7 @@ describe("coverage", () => {
   it("documents Idempotency-Key on create and x-d1-bookmark on every customer operation", async () => {
     const doc = await customerDoc();
     const create = doc.paths["/api/rest/customer/v1/cdr-exports"]?.post;
-    expect(create?.parameters).toEqual(
-      expect.arrayContaining([
-        {
-          ...create?.parameters?.find((p) => p.name === "Idempotency-Key"),
-          name: "Idempotency-Key",
-          in: "header",
-        },
-      ]),
-    );
+    expect(create?.parameters?.some((p) => p.name === "Idempotency-Key" && p.in === "header")).toBe(true);
     for (const { path, method, op } of operations(doc)) {
       const label = `${method} ${path}`;
       expect(
