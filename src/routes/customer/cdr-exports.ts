@@ -83,7 +83,8 @@ cdrExports.post("/", async (c) => {
       continue;
     }
     if (outcome.created) {
-      await enqueueExport(c.env, outcome.created.uuid, c.get("requestId"));
+      // Sent after the answer: the export is stored, and a lost send is caught by the sweeper either way.
+      c.executionCtx.waitUntil(enqueueExport(c.env, outcome.created.uuid, c.get("requestId")));
       return jsonApi(c, { data: exportResource(origin(c), outcome.created, null) }, 201);
     }
     // The key of an earlier request: the same body gets that request's export, another body a 422.
