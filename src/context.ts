@@ -12,8 +12,8 @@ export type Caller =
       accessId: number;
       iat: number;
       session: string;
-      /** The networks that contain the client's address (ip-networks `containingNetworks`); null = any. */
-      networks: string[] | null;
+      /** The networks that contain the client's address, a JSON array (`containingNetworks`); null = any. */
+      networks: string | null;
       /** The token's `cid`: the customer the access had when the token was issued (a hint). */
       customerHint?: number;
     }

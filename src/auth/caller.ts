@@ -18,7 +18,7 @@ export function sourceAllowed(address: string, networks: readonly string[]): boo
 export function callerFor(claims: TokenClaims, address: string): Caller | null {
   const { iat, session } = claims;
   if (claims.sub !== "D") {
-    const networks = containingNetworks(address);
+    const networks = networksOf(address);
     return {
       kind: "access",
       accessId: claims.sub,
@@ -33,6 +33,20 @@ export function callerFor(claims: TokenClaims, address: string): Caller | null {
   const networks = cfg.allowed_ips?.length ? cfg.allowed_ips : ALL_NETWORKS;
   if (!sourceAllowed(address, networks)) return null;
   return { kind: "customer", customerId: cfg.customer_id, accountIds: cfg.account_ids ?? [], iat, session };
+}
+
+const MAX_ADDRESSES = 1000;
+/** Client address → its containing networks as JSON: 33 to 129 formatted prefixes, the same each time. */
+const networksByAddress = new Map<string, string>();
+
+function networksOf(address: string): string {
+  let networks = networksByAddress.get(address);
+  if (networks === undefined) {
+    networks = JSON.stringify(containingNetworks(address));
+    if (networksByAddress.size >= MAX_ADDRESSES) networksByAddress.clear();
+    networksByAddress.set(address, networks);
+  }
+  return networks;
 }
 
 const MAX_KNOWN_ACCESSES = 10_000;

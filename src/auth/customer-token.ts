@@ -27,8 +27,22 @@ const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 /** Three unpadded base64url parts: the only spelling of a token that is accepted. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-function key(secret: string): Uint8Array {
-  return encoder.encode(secret);
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/** The HS256 key, imported once per isolate and secret (jose would import it again on every token). */
+function key(secret: string): Promise<CryptoKey> {
+  let imported = keys.get(secret);
+  if (!imported) {
+    imported = crypto.subtle.importKey(
+      "raw",
+      encoder.encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    keys.set(secret, imported);
+  }
+  return imported;
 }
 
 /** Token lifetime in seconds from CUSTOMER_V1_TOKEN_LIFETIME; empty = tokens without `exp`. */
@@ -66,7 +80,7 @@ export async function issueToken(
     .setIssuedAt(claims.iat);
   const exp = lifetime === null ? null : Math.floor(Date.now() / 1000) + lifetime;
   if (exp !== null) jwt.setExpirationTime(exp);
-  return { token: await jwt.sign(key(env.CUSTOMER_V1_JWT_SECRET)), exp };
+  return { token: await jwt.sign(await key(env.CUSTOMER_V1_JWT_SECRET)), exp };
 }
 
 /** True for three canonical base64url parts: no padding, no other character, no second spelling of a part. */
@@ -88,7 +102,7 @@ async function sessionKey(sid: unknown, token: string): Promise<string> {
 export async function verifyToken(env: Env, token: string): Promise<TokenClaims | null> {
   if (!isCanonicalToken(token)) return null;
   try {
-    const { payload } = await jwtVerify(token, key(env.CUSTOMER_V1_JWT_SECRET), {
+    const { payload } = await jwtVerify(token, await key(env.CUSTOMER_V1_JWT_SECRET), {
       algorithms: ["HS256"],
       audience: AUDIENCE,
     });

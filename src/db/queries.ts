@@ -50,7 +50,7 @@ export function callerCte(caller: Caller): SQL {
     caller.networks === null
       ? sql``
       : sql` AND EXISTS (SELECT 1 FROM json_each(${apiAccesses.allowedIps}) AS allowed
-          WHERE allowed.value IN (SELECT value FROM json_each(${JSON.stringify(caller.networks)})))`;
+          WHERE allowed.value IN (SELECT value FROM json_each(${caller.networks})))`;
   return sql`caller AS MATERIALIZED (SELECT ${apiAccesses.customerId} AS customer_id, ${apiAccesses.accountIds} AS account_ids,
       ${apiAccesses.allowListenRecording} AS allow_rec
     FROM ${apiAccesses} JOIN ${contractors} ON ${contractors.id} = ${apiAccesses.customerId}
