@@ -1,4 +1,5 @@
-// Bench-only Worker (never deployed): the real Worker plus `GET /__bench/gc-mark` (see gcMark) and
+// Bench-only Worker (never deployed): the real Worker (its D1 round trips counted for requests that carry
+// `x-bench-d1-trips`, see countedFetch) plus `GET /__bench/gc-mark` (see gcMark) and
 // `GET /__bench/stage`, which runs the export's read → CSV → TextEncoder → gzip → R2 pipeline up to one
 // stage, sequentially (no page prefetch), with the src/ modules the export uses. Differences between stages' wall times attribute an
 // export's time to D1, CSV encoding, UTF-8 encoding, gzip and R2. Run by bench/lib/profile.mjs.
@@ -103,6 +104,61 @@ async function runStage(env: Env, query: URLSearchParams): Promise<Record<string
   };
 }
 
+const TRIPS_HEADER = "x-bench-d1-trips";
+const RUNS = new Set(["first", "all", "raw", "run"]);
+
+/**
+ * The D1 binding with its round trips counted: each statement run and each batch is one, on the database
+ * and on its sessions. Statements stay the real ones underneath (a batch gets them unwrapped).
+ */
+function countingD1(real: D1Database): { db: D1Database; trips: () => number } {
+  let trips = 0;
+  const realOf = new WeakMap<object, D1PreparedStatement>();
+  const statement = (s: D1PreparedStatement): D1PreparedStatement => {
+    const proxy = new Proxy(s, {
+      get(target, prop) {
+        if (prop === "bind") return (...values: unknown[]) => statement(target.bind(...values));
+        const value = Reflect.get(target, prop);
+        if (typeof value !== "function") return value;
+        if (!RUNS.has(String(prop))) return value.bind(target);
+        return (...args: unknown[]) => {
+          trips++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    realOf.set(proxy, s);
+    return proxy;
+  };
+  const handle = <T extends D1Database | D1DatabaseSession>(h: T): T =>
+    new Proxy(h, {
+      get(target, prop) {
+        if (prop === "prepare") return (query: string) => statement(target.prepare(query));
+        if (prop === "batch") {
+          return (statements: D1PreparedStatement[]) => {
+            trips++;
+            return target.batch(statements.map((s) => realOf.get(s) ?? s));
+          };
+        }
+        if (prop === "withSession") {
+          return (constraint?: string) => handle((target as D1Database).withSession(constraint));
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  return { db: handle(real), trips: () => trips };
+}
+
+/** Runs one request of the real Worker on a counting D1; the answer carries its round trips. */
+async function countedFetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const d1 = countingD1(env.DB);
+  const res = await worker.fetch(request, { ...env, DB: d1.db }, ctx);
+  const counted = new Response(res.body, res);
+  counted.headers.set(TRIPS_HEADER, String(d1.trips()));
+  return counted;
+}
+
 /**
  * Allocates `mb` MiB of short-lived objects in this isolate and nowhere else, so the bench can tell this
  * isolate's lines in workerd's GC trace (it also hosts miniflare's and the D1/R2 simulators' isolates).
@@ -119,6 +175,7 @@ export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext) {
     const url = new URL(request.url);
     if (url.pathname === "/__bench/gc-mark") return Response.json(gcMark(url.searchParams));
+    if (request.headers.has(TRIPS_HEADER)) return countedFetch(request, env, ctx);
     if (url.pathname !== "/__bench/stage") return worker.fetch(request, env, ctx);
     try {
       return Response.json(await runStage(env, url.searchParams));

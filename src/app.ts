@@ -8,6 +8,7 @@ import { MAX_INGEST_BYTES } from "./cdrs/ingest";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
 import { cors } from "./http/cors";
+import { BOOKMARK_HEADER, d1Session } from "./http/d1-session";
 import { JSON_API, MAX_BODY_BYTES, origin } from "./http/json-api";
 import { errorFields, log } from "./log";
 import { adminOpenApiDocument } from "./openapi/admin-document";
@@ -64,8 +65,10 @@ const ingestBodyLimit = limitBody(MAX_INGEST_BYTES);
 // CORS first, so that every answer a portal gets (a 413 included) carries its headers.
 app.use("/api/rest/customer/*", cors);
 app.use((c, next) => (c.req.path === INGEST_PATH ? ingestBodyLimit(c, next) : jsonBodyLimit(c, next)));
-// A 304 keeps Set-Cookie: a cookie-authenticated request gets its refreshed session cookie either way.
-app.use(etag({ weak: true, retainedHeaders: [...RETAINED_304_HEADERS, "set-cookie"] }));
+// A 304 keeps Set-Cookie (a cookie-authenticated request gets its refreshed session cookie either way) and
+// the D1 bookmark. JSON:API answers bring their own ETag (jsonApi); this one hashes the rest and answers 304s.
+app.use(etag({ weak: true, retainedHeaders: [...RETAINED_304_HEADERS, "set-cookie", BOOKMARK_HEADER] }));
+app.use("/api/rest/customer/*", d1Session);
 
 const customer = new Hono<AppEnv>();
 // The API description (no auth: it holds nothing a customer may not see).

@@ -4,7 +4,7 @@ export type ErrorObject = {
   title: string;
   detail?: string;
   code?: string;
-  source?: { pointer?: string; parameter?: string };
+  source?: { pointer?: string; parameter?: string; header?: string };
 };
 
 export class ApiError extends Error {

@@ -1,7 +1,9 @@
-// The Worker: HTTP API, the export queue consumer, and the cron sweeper, retention and revocation clean-up behind one entry.
+// The Worker: HTTP API, the export queue consumer, and the cron (sweeper, retention, clean-up of ended sessions
+// and lapsed Idempotency-Keys) behind one entry.
 import { app } from "./app";
 import { purgeRevokedSessions } from "./auth/revocation";
 import { handleExportBatch } from "./exports/consumer";
+import { purgeExpiredIdempotencyKeys } from "./exports/idempotency";
 import { applyRetention } from "./exports/lifecycle";
 import { requeueStuckExports } from "./exports/sweeper";
 
@@ -14,5 +16,6 @@ export default {
     await requeueStuckExports(env, controller.scheduledTime);
     await applyRetention(env, controller.scheduledTime);
     await purgeRevokedSessions(env, controller.scheduledTime);
+    await purgeExpiredIdempotencyKeys(env, controller.scheduledTime);
   },
 } satisfies ExportedHandler<Env, unknown>;

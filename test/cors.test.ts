@@ -68,7 +68,9 @@ describe("preflight (OPTIONS with Access-Control-Request-Method)", () => {
       const methods = (res.headers.get("Access-Control-Allow-Methods") ?? "").split(/,\s*/);
       expect(methods).toEqual(expect.arrayContaining(["GET", "POST", "DELETE"]));
       const headers = (res.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase().split(/,\s*/);
-      expect(headers).toEqual(expect.arrayContaining(["authorization", "content-type"]));
+      expect(headers).toEqual(
+        expect.arrayContaining(["authorization", "content-type", "idempotency-key", "x-d1-bookmark"]),
+      );
       expect(res.headers.get("Vary")).toMatch(/\bOrigin\b/);
     }
   });
@@ -101,7 +103,9 @@ describe("actual requests", () => {
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe(PORTAL);
     expect(res.headers.get("Access-Control-Allow-Credentials")).toBe("true");
     const exposed = (res.headers.get("Access-Control-Expose-Headers") ?? "").split(/,\s*/);
-    expect(exposed).toEqual(expect.arrayContaining(["Content-Disposition", "Retry-After", "X-Request-Id"]));
+    expect(exposed).toEqual(
+      expect.arrayContaining(["Content-Disposition", "Retry-After", "X-Request-Id", "X-D1-Bookmark"]),
+    );
     expect(res.headers.get("Vary")).toMatch(/\bOrigin\b/);
   });
 

@@ -564,6 +564,9 @@ describe("customer API response headers", () => {
     const first = await customer(t.auth, "GET", `/cdr-exports/${row.uuid}`);
     const etag = first.headers.get("ETag");
     expect(etag).toMatch(/^W\/"[0-9a-f]+"$/);
+    // The SHA-1 of the bytes sent, as a client can check it.
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", await first.arrayBuffer()));
+    expect(etag).toBe(`W/"${Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")}"`);
     const again = await customer(t.auth, "GET", `/cdr-exports/${row.uuid}`, undefined, {
       "If-None-Match": etag as string,
     });

@@ -35,6 +35,7 @@ import {
 
 type Operation = {
   security?: Record<string, string[]>[];
+  parameters?: { name: string; in: string }[];
   requestBody?: { content: Record<string, { schema: unknown }> };
   responses: Record<string, { $ref?: string; content?: Record<string, unknown> }>;
 };
@@ -160,6 +161,25 @@ describe("coverage", () => {
       const field = Object.keys(samples).find((f) => name.startsWith(`filter[${f}`)) as string;
       const res = await customer(t.auth, "GET", `/cdr-exports?${encodeURIComponent(name)}=${samples[field]}`);
       expect(res.status, `${name}: ${await res.clone().text()}`).toBe(200);
+    }
+  });
+
+  it("documents Idempotency-Key on create and x-d1-bookmark on every customer operation", async () => {
+    const doc = await customerDoc();
+    const create = doc.paths["/api/rest/customer/v1/cdr-exports"]?.post;
+    expect(create?.parameters?.some((p) => p.name === "Idempotency-Key" && p.in === "header")).toBe(true);
+    for (const { path, method, op } of operations(doc)) {
+      const label = `${method} ${path}`;
+      expect(
+        op.parameters?.some((p) => p.name === "x-d1-bookmark" && p.in === "header"),
+        label,
+      ).toBe(true);
+      const ok = Object.entries(op.responses).filter(([status]) => Number(status) < 400);
+      for (const [status, response] of ok) {
+        expect((response as { headers?: object }).headers, `${label} ${status}`).toHaveProperty(
+          "x-d1-bookmark",
+        );
+      }
     }
   });
 

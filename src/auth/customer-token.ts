@@ -15,6 +15,11 @@ export type TokenClaims = {
   iat: number;
   /** The session: `sid` of tokens this Worker issues, else derived from the token (see sessionKey). */
   session: string;
+  /**
+   * `cid` of tokens this Worker issues: the access's customer at login, a hint that keys the creation
+   * limit before the database is asked (never a grant: the access is checked as always).
+   */
+  customerId?: number;
 };
 
 const encoder = new TextEncoder();
@@ -22,8 +27,22 @@ const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
 /** Three unpadded base64url parts: the only spelling of a token that is accepted. */
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-function key(secret: string): Uint8Array {
-  return encoder.encode(secret);
+const keys = new Map<string, Promise<CryptoKey>>();
+
+/** The HS256 key, imported once per isolate and secret (jose would import it again on every token). */
+function key(secret: string): Promise<CryptoKey> {
+  let imported = keys.get(secret);
+  if (!imported) {
+    imported = crypto.subtle.importKey(
+      "raw",
+      encoder.encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    keys.set(secret, imported);
+  }
+  return imported;
 }
 
 /** Token lifetime in seconds from CUSTOMER_V1_TOKEN_LIFETIME; empty = tokens without `exp`. */
@@ -47,20 +66,21 @@ export function newSessionId(): string {
  */
 export async function issueToken(
   env: Env,
-  claims: { sub: number | "D"; cfg?: DynamicConfig; iat: number; session: string },
+  claims: Pick<TokenClaims, "sub" | "cfg" | "iat" | "session" | "customerId">,
 ): Promise<{ token: string; exp: number | null }> {
   const lifetime = tokenLifetime(env);
   const jwt = new SignJWT({
     ...(claims.cfg ? { cfg: claims.cfg } : {}),
     sub: claims.sub as unknown as string,
     sid: claims.session,
+    ...(claims.customerId !== undefined ? { cid: claims.customerId } : {}),
   })
     .setProtectedHeader({ alg: "HS256" })
     .setAudience([AUDIENCE])
     .setIssuedAt(claims.iat);
   const exp = lifetime === null ? null : Math.floor(Date.now() / 1000) + lifetime;
   if (exp !== null) jwt.setExpirationTime(exp);
-  return { token: await jwt.sign(key(env.CUSTOMER_V1_JWT_SECRET)), exp };
+  return { token: await jwt.sign(await key(env.CUSTOMER_V1_JWT_SECRET)), exp };
 }
 
 /** True for three canonical base64url parts: no padding, no other character, no second spelling of a part. */
@@ -82,7 +102,7 @@ async function sessionKey(sid: unknown, token: string): Promise<string> {
 export async function verifyToken(env: Env, token: string): Promise<TokenClaims | null> {
   if (!isCanonicalToken(token)) return null;
   try {
-    const { payload } = await jwtVerify(token, key(env.CUSTOMER_V1_JWT_SECRET), {
+    const { payload } = await jwtVerify(token, await key(env.CUSTOMER_V1_JWT_SECRET), {
       algorithms: ["HS256"],
       audience: AUDIENCE,
     });
@@ -96,7 +116,15 @@ export async function verifyToken(env: Env, token: string): Promise<TokenClaims 
     }
     const id =
       typeof sub === "number" ? sub : typeof sub === "string" && /^\d+$/.test(sub) ? Number(sub) : NaN;
-    return Number.isSafeInteger(id) ? { sub: id, exp, iat, session } : null;
+    if (!Number.isSafeInteger(id)) return null;
+    const cid = payload.cid;
+    return {
+      sub: id,
+      exp,
+      iat,
+      session,
+      ...(Number.isSafeInteger(cid) ? { customerId: cid as number } : {}),
+    };
   } catch {
     return null;
   }

@@ -204,3 +204,30 @@ export function rateLimitSource(address: string): string {
   if (folded.version === 4) return formatNetwork({ version: 4, bits: folded.bits, prefix: 32 });
   return formatNetwork({ version: 6, bits: folded.bits, prefix: 64 });
 }
+
+/**
+ * Every network, in canonical text, that `addressAllowed` would match the address with: the address's own
+ * prefixes /0 to /32 (IPv4, also written inside ::ffff:0:0/96) or /0 to /128 (IPv6). An allowed-networks
+ * list of canonical entries (the operator API stores them so) admits the address exactly when it holds
+ * one of these, so SQL can decide it with a set lookup. An unknown source ("") gets the catch-alls, as
+ * `sourceAllowed` judges it; an address that does not parse gets none.
+ */
+export function containingNetworks(address: string): string[] {
+  if (address === "") return [...ALL_NETWORKS];
+  const parsed = parseAddress(address);
+  if (parsed === null) return [];
+  const folded = foldAddress(parsed);
+  const out: string[] = [];
+  if (folded.version === 4) {
+    const mapped = V4_MAPPED_PREFIX | folded.bits;
+    for (let prefix = 0; prefix <= 32; prefix++) {
+      out.push(formatNetwork({ version: 4, bits: folded.bits, prefix }));
+      out.push(formatNetwork({ version: 6, bits: mapped, prefix: 96 + prefix }));
+    }
+    return out;
+  }
+  for (let prefix = 0; prefix <= 128; prefix++) {
+    out.push(formatNetwork({ version: 6, bits: folded.bits, prefix }));
+  }
+  return out;
+}

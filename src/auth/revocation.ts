@@ -2,25 +2,13 @@
 import { and, eq, isNotNull, lt, or, sql } from "drizzle-orm";
 import { db } from "../db/client";
 import { apiAccesses, contractors, revokedSessions } from "../db/schema";
+import type { D1Handle } from "../db/statement";
 import type { TokenClaims } from "./customer-token";
 
 /** The latest of the revoke-tokens times (epoch ms) that apply, or null when none does. */
 function latest(revokedAts: readonly (number | null)[]): number | null {
   const set = revokedAts.filter((t): t is number => t !== null);
   return set.length ? Math.max(...set) : null;
-}
-
-/**
- * True when a token issued at `iat` (epoch seconds) is covered by a revoke-tokens — every token issued in
- * or before the second of the revocation is — or its session was ended.
- */
-export function isRevoked(
-  iat: number,
-  revokedAts: readonly (number | null)[],
-  sessionEnded: unknown,
-): boolean {
-  const since = latest(revokedAts);
-  return Boolean(sessionEnded) || (since !== null && iat * 1000 <= since);
 }
 
 /**
@@ -37,14 +25,19 @@ export function issueTime(revokedAts: readonly (number | null)[], now = Date.now
  * Ends the session of verified claims (DELETE /auth). Recorded against the access (or the customer of a
  * `sub: "D"` token) in the same statement that checks it exists; a token of a deleted one has nothing to end.
  */
-export async function endSession(env: Env, claims: TokenClaims, now = Date.now()): Promise<void> {
+export async function endSession(
+  env: Env,
+  claims: TokenClaims,
+  now = Date.now(),
+  d1: D1Handle = env.DB,
+): Promise<void> {
   const issuedAt = Math.max(0, Math.floor(claims.iat));
   const expiresAt = claims.exp === undefined ? null : Math.ceil(claims.exp);
   const owner =
     claims.sub === "D"
       ? sql`select null, ${contractors.id} from ${contractors} where ${contractors.id} = ${claims.cfg?.customer_id ?? -1}`
       : sql`select ${apiAccesses.id}, null from ${apiAccesses} where ${apiAccesses.id} = ${claims.sub}`;
-  await db(env).run(
+  await db(env, d1).run(
     sql`insert or ignore into ${revokedSessions} (key, issued_at, expires_at, revoked_at, access_id, customer_id)
       select ${claims.session}, ${issuedAt}, ${expiresAt}, ${now}, owner.* from (${owner}) as owner`,
   );

@@ -1,6 +1,6 @@
 // The D1 schema (Drizzle). `npm run db:generate` turns changes here into SQL under migrations/.
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { ALL_NETWORKS } from "../auth/ip-networks";
 import type { TimeFormat } from "../exports/time-format";
 
@@ -143,6 +143,29 @@ export const cdrExports = sqliteTable(
   (t) => [
     index("cdr_exports_account_created_idx").on(t.customerAccountId, t.createdAt),
     index("cdr_exports_status_progress_idx").on(t.status, t.progressAt),
+  ],
+);
+
+/**
+ * Idempotency-Key values of `POST /cdr-exports`, per customer: the export the first request with the key
+ * created and the SHA-256 of that request's body. The (customer, key) primary key lets one of two concurrent
+ * requests with a key win; a key counts for 24 hours, then the cron removes it.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    customerId: integer("customer_id")
+      .notNull()
+      .references(() => contractors.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    /** Hex SHA-256 of the request body the key was first used with. */
+    fingerprint: text("fingerprint").notNull(),
+    exportUuid: text("export_uuid").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.customerId, t.key] }),
+    index("idempotency_keys_created_at_idx").on(t.createdAt),
   ],
 );
 

@@ -1,7 +1,9 @@
-// Ending an export's life: delete (customer, operator, retention) and the retention sweep.
+// Ending an export's life: delete (operator, retention; the customer's marks in its own round trip, then
+// removes the files here) and the retention sweep.
 import { and, asc, eq, inArray, isNotNull, lt, or } from "drizzle-orm";
 import { db } from "../db/client";
 import { cdrExports } from "../db/schema";
+import type { D1Handle } from "../db/statement";
 import { errorFields, log } from "../log";
 import type { ExportRow } from "./export-store";
 import { abortUpload } from "./part-writer";
@@ -42,7 +44,13 @@ export async function deleteExport(env: Env, row: ExportRow, now = Date.now()): 
   return false;
 }
 
-async function removeFiles(env: Env, row: ExportRow): Promise<void> {
+/** True while a Deleted export's clean-up is not finished (a storage error, or a crash, interrupted it). */
+export function holdsFiles(row: Pick<ExportRow, "objectKey" | "uploadId" | "tailKey">): boolean {
+  return row.objectKey !== null || row.uploadId !== null || row.tailKey !== null;
+}
+
+/** Removes the export's file, open upload and checkpoint tails, then records that they are gone. */
+export async function removeFiles(env: Env, row: ExportRow, d1: D1Handle = env.DB): Promise<void> {
   const bucket = env.EXPORTS_BUCKET;
   const key = objectKey(row.uuid);
   await abortUpload(bucket, key, row.uploadId);
@@ -50,7 +58,7 @@ async function removeFiles(env: Env, row: ExportRow): Promise<void> {
   const listed = await bucket.list({ prefix: key, limit: 1000 });
   const keys = new Set([key, ...(row.tailKey ? [row.tailKey] : []), ...listed.objects.map((o) => o.key)]);
   await bucket.delete([...keys]);
-  await db(env)
+  await db(env, d1)
     .update(cdrExports)
     .set({ objectKey: null, objectSize: null, uploadId: null, parts: [], tailKey: null, tailSize: 0 })
     .where(eq(cdrExports.id, row.id));

@@ -1,5 +1,5 @@
 // The list's `filter[...]` and `sort` parameters, as jsonapi-resources validates them, turned into Drizzle SQL.
-import { asc, desc, inArray, type SQL, sql } from "drizzle-orm";
+import { inArray, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { accounts, cdrExports, EXPORT_STATUSES } from "../db/schema";
 import { ApiError } from "../errors";
@@ -157,9 +157,12 @@ export const SORTABLE: Record<string, SQLiteColumn> = {
   "time-zone-name": cdrExports.timeZoneName,
 };
 
+export type SortKey = { column: SQLiteColumn; descending: boolean };
+
 /** `sort=-created-at,status`; newest first when absent; `id` breaks ties so pages are stable. */
-export function listOrder(sortParam: string | null): SQL[] {
-  if (!sortParam) return [desc(cdrExports.createdAt), desc(cdrExports.id)];
+export function listOrder(sortParam: string | null): SortKey[] {
+  const byId = { column: cdrExports.id, descending: true };
+  if (!sortParam) return [{ column: cdrExports.createdAt, descending: true }, byId];
   const order = sortParam.split(",").map((item) => {
     const descending = item.startsWith("-");
     const name = descending ? item.slice(1) : item;
@@ -173,7 +176,7 @@ export function listOrder(sortParam: string | null): SQL[] {
         },
       );
     }
-    return descending ? desc(column) : asc(column);
+    return { column, descending };
   });
-  return [...order, desc(cdrExports.id)];
+  return [...order, byId];
 }

@@ -127,6 +127,26 @@ function parseGrant(text: string): DownloadGrant | null {
 const message = (exportId: string, expires: number, grant: string) =>
   encoder.encode(`${exportId}.${expires}.${grant}`);
 
+const MAX_SIGNATURES = 10_000;
+/** Signatures made, per key: a list page signs the same links again within their expiry minute. */
+const signatures = new WeakMap<CryptoKey, Map<string, string>>();
+
+async function signature(key: CryptoKey, exportId: string, expires: number, granted: string) {
+  let made = signatures.get(key);
+  if (!made) {
+    made = new Map();
+    signatures.set(key, made);
+  }
+  const signed = `${exportId}.${expires}.${granted}`;
+  let value = made.get(signed);
+  if (value === undefined) {
+    value = base64url(await crypto.subtle.sign("HMAC", key, message(exportId, expires, granted)));
+    if (made.size >= MAX_SIGNATURES) made.clear();
+    made.set(signed, value);
+  }
+  return value;
+}
+
 export async function signWorkerUrl(
   env: Env,
   origin: string,
@@ -135,13 +155,9 @@ export async function signWorkerUrl(
   grant: DownloadGrant,
 ): Promise<string> {
   const granted = formatGrant(grant);
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(env), message(exportId, expires, granted));
-  const query = new URLSearchParams({
-    expires: String(expires),
-    grant: granted,
-    signature: base64url(signature),
-  });
-  return `${origin}${SIGNED_DOWNLOAD_PATH}/${exportId}?${query}`;
+  const signed = await signature(await hmacKey(env), exportId, expires, granted);
+  // Every part is URL-safe as it is (digits, a grant of [A-Za-z0-9._-], base64url): no escaping needed.
+  return `${origin}${SIGNED_DOWNLOAD_PATH}/${exportId}?expires=${expires}&grant=${granted}&signature=${signed}`;
 }
 
 export type UrlVerdict = { verdict: "ok"; grant: DownloadGrant } | { verdict: "expired" | "invalid" };

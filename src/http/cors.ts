@@ -3,8 +3,9 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 
 const ALLOW_METHODS = "GET, HEAD, POST, PATCH, DELETE, OPTIONS";
-const ALLOW_HEADERS = "Authorization, Content-Type, Accept, Range, If-Range, If-None-Match, X-Request-Id";
-const EXPOSE_HEADERS = "Content-Disposition, Content-Range, ETag, X-Request-Id, Retry-After";
+const ALLOW_HEADERS =
+  "Authorization, Content-Type, Accept, Range, If-Range, If-None-Match, X-Request-Id, Idempotency-Key, X-D1-Bookmark";
+const EXPOSE_HEADERS = "Content-Disposition, Content-Range, ETag, X-Request-Id, Retry-After, X-D1-Bookmark";
 
 /**
  * The configured origins in the serialized form browsers send ("https://portal.example.com"), so an entry

@@ -93,6 +93,54 @@ const include = z
   .optional()
   .meta({ description: "`account`: the account in `included` (and as the relationship's `data`)." });
 
+const idempotencyKey = z.object({
+  "Idempotency-Key": z.string().optional().meta({
+    description:
+      'draft-ietf-httpapi-idempotency-key-header: a key of 1 to 255 printable ASCII characters, quoted (`"…"`) or bare. The same key with the same body within 24 hours answers 201 with the export the first request created; with another body, 422. Keys are per customer.',
+    example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+  }),
+});
+
+const BOOKMARK_DESCRIPTION =
+  "A D1 bookmark (from an earlier answer's `x-d1-bookmark`): the request reads data at least that fresh, possibly from a nearby read replica. Without one the request reads from the primary, so it sees every write made before it.";
+
+/**
+ * Every customer operation takes `x-d1-bookmark` and answers with it: added to the generated document
+ * (error answers are shared components and describe only their body).
+ */
+function withBookmarks<T extends { paths?: object }>(doc: T): T {
+  type Operation = {
+    parameters?: unknown[];
+    responses?: Record<string, { $ref?: string; headers?: Record<string, unknown> }>;
+  };
+  for (const item of Object.values(doc.paths ?? {}) as Record<string, Operation>[]) {
+    for (const op of Object.values(item)) {
+      op.parameters = [
+        ...(op.parameters ?? []),
+        {
+          in: "header",
+          name: "x-d1-bookmark",
+          required: false,
+          description: BOOKMARK_DESCRIPTION,
+          schema: { type: "string" },
+        },
+      ];
+      for (const response of Object.values(op.responses ?? {})) {
+        if (response.$ref) continue;
+        response.headers = {
+          ...response.headers,
+          "x-d1-bookmark": {
+            description:
+              "The D1 bookmark this request reached: send it with the next request to read at least this fresh.",
+            schema: { type: "string" },
+          },
+        };
+      }
+    }
+  }
+  return doc;
+}
+
 const exportId = z.object({
   id: z.uuid().openapi({
     param: { description: "The export's uuid." },
@@ -194,7 +242,7 @@ function build() {
     description:
       "Orders an export of the CDRs of one of the caller's accounts. Replace the example's account id with one of yours (`npm start` prints the demo account's uuid in its curl line). The export starts Pending; poll it until Completed, then download the file.",
     security,
-    request: { body: jsonApiBody(createDocument) },
+    request: { headers: idempotencyKey, body: jsonApiBody(createDocument) },
     responses: {
       201: jsonApi("Created: the export, Pending.", exportDocument),
       ...errors(400, 401, 413, 415, 422, 429),
@@ -307,7 +355,7 @@ function build() {
     });
   }
 
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: {
       title: "CDR Exports — customer API v1",
@@ -320,6 +368,7 @@ function build() {
       { name: "cdr-exports", description: "Exports of call detail records." },
     ],
   });
+  return withBookmarks(doc);
 }
 
 let built: ReturnType<typeof build> | undefined;

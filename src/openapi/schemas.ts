@@ -28,6 +28,7 @@ export const errorObject = z.strictObject({
     .strictObject({
       pointer: z.string().optional().meta({ description: "A JSON Pointer into the request body." }),
       parameter: z.string().optional().meta({ description: "The query parameter at fault." }),
+      header: z.string().optional().meta({ description: "The request header at fault." }),
     })
     .optional(),
 });

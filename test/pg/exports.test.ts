@@ -1,6 +1,7 @@
 // Exports from Yeti's PostgreSQL (CDR_SOURCE=postgres in this project) through the customer and operator
 // APIs: each file equals, byte for byte after gunzip, what psql's \copy prints for Yeti's query of it;
 // the same CDRs ingested into D1 give the same bytes; the ingest API is closed.
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ACCOUNT } from "../../scripts/pg/fixture.mjs";
@@ -80,7 +81,11 @@ describe.skipIf(!postgres.available)(
 
 /** The customer's calls with CDR_SOURCE=d1: the same Worker code, the export reading D1. */
 async function d1Call(path: string, init: RequestInit): Promise<Response> {
-  return worker.fetch(new Request(path, init), envWith({ CDR_SOURCE: "d1" }));
+  // With a context of its own: the create sends its queue message after the answer (waitUntil).
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(path, init), envWith({ CDR_SOURCE: "d1" }), ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 describe.skipIf(!postgres.available)(

@@ -1,6 +1,12 @@
 // Unit tests for the IP/CIDR parser, formatter and allow-list matcher.
 import { describe, expect, it } from "vitest";
-import { addressAllowed, formatNetwork, parseAddress, parseNetwork } from "../../src/auth/ip-networks";
+import {
+  addressAllowed,
+  containingNetworks,
+  formatNetwork,
+  parseAddress,
+  parseNetwork,
+} from "../../src/auth/ip-networks";
 
 const canonical = (text: string) => {
   const net = parseNetwork(text);
@@ -260,5 +266,65 @@ describe("addressAllowed", () => {
     expect(addressAllowed("1.2.3.4", ["::/80"])).toBe(false);
     expect(addressAllowed("::ffff:1.2.3.4", ["::/80"])).toBe(false);
     expect(addressAllowed("::ffff:1.2.3.4", ["::1.2.3.4/128"])).toBe(false);
+  });
+});
+
+describe("containingNetworks: the set SQL matches allowed networks against", () => {
+  /** A random IPv4 or IPv6 address. */
+  function randomAddress(version: 4 | 6): string {
+    const bytes = crypto.getRandomValues(new Uint8Array(version === 4 ? 4 : 16));
+    if (version === 4) return bytes.join(".");
+    const hextets = Array.from(
+      { length: 8 },
+      (_, i) => ((bytes[2 * i] as number) << 8) | (bytes[2 * i + 1] as number),
+    );
+    return hextets.map((h) => h.toString(16)).join(":");
+  }
+
+  /** The address with `flips` random bits changed: networks of some widths hold both, wider ones only. */
+  function nearby(address: string, flips: number): string {
+    const parsed = parseAddress(address);
+    if (!parsed) throw new Error(address);
+    const width = parsed.version === 4 ? 32 : 128;
+    let bits = parsed.bits;
+    for (let i = 0; i < flips; i++) bits ^= 1n << BigInt(Math.floor(Math.random() * width));
+    const net = formatNetwork({ version: parsed.version, bits, prefix: width });
+    return net.slice(0, net.indexOf("/"));
+  }
+
+  it("holds a canonical network exactly when addressAllowed admits the address with it", () => {
+    let admitted = 0;
+    for (let i = 0; i < 400; i++) {
+      const version = i % 2 === 0 ? 4 : 6;
+      const address = randomAddress(version);
+      const spellings = [address, ...(version === 4 ? [`::ffff:${address}`] : [])];
+      const candidate = nearby(address, i % 3);
+      const prefixes = Array.from({ length: version === 4 ? 33 : 129 }, (_, p) => p);
+      const networks = prefixes.map((p) => `${candidate}/${p}`);
+      if (version === 4) networks.push(...prefixes.map((p) => `::ffff:${candidate}/${96 + p}`));
+      for (const text of networks) {
+        const net = parseNetwork(text);
+        if (!net) throw new Error(text);
+        const canonical = formatNetwork(net);
+        for (const spelling of spellings) {
+          const allowed = addressAllowed(spelling, [canonical]);
+          expect(containingNetworks(spelling).includes(canonical), `${spelling} in ${canonical}`).toBe(
+            allowed,
+          );
+          if (allowed) admitted++;
+        }
+      }
+    }
+    expect(admitted).toBeGreaterThan(1000);
+  });
+
+  it("an unknown source gets the catch-alls; an address that does not parse, nothing", () => {
+    expect(containingNetworks("")).toEqual(["0.0.0.0/0", "::/0"]);
+    expect(containingNetworks("not-an-ip")).toEqual([]);
+    expect(containingNetworks("10.1.2.3")).toEqual(
+      expect.arrayContaining(["10.0.0.0/8", "::ffff:10.0.0.0/104"]),
+    );
+    expect(containingNetworks("10.1.2.3")).not.toContain("::/0");
+    expect(containingNetworks("2001:db8::1")).toEqual(expect.arrayContaining(["2001:db8::/32", "::/0"]));
   });
 });

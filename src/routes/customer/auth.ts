@@ -1,20 +1,16 @@
 // Customer API v1 `/auth`: log in for a JWT or a session cookie, check the session, log out.
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
+import { sourceAllowed } from "../../auth/caller";
 import { clientAddress } from "../../auth/client-address";
-import {
-  customerAuth,
-  SESSION_COOKIE,
-  sessionCookie,
-  sourceAllowed,
-  takeToken,
-} from "../../auth/customer-auth";
+import { authorize, customerAuth, SESSION_COOKIE, sessionCookie, takeToken } from "../../auth/customer-auth";
 import { issueToken, newSessionId, verifyToken } from "../../auth/customer-token";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../../auth/password";
 import { enforceLoginLimits } from "../../auth/rate-limit";
 import { endSession, issueTime } from "../../auth/revocation";
 import type { AppEnv } from "../../context";
 import { db } from "../../db/client";
+import { checkCaller } from "../../db/queries";
 import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { isPlainObject, readJsonBody } from "../../http/json-api";
@@ -45,9 +41,10 @@ auth.post("/", async (c) => {
   const address = clientAddress(c);
   await enforceLoginLimits(c.env, credentials.login, address);
 
-  const access = await db(c.env)
+  const access = await db(c.env, c.get("d1"))
     .select({
       id: apiAccesses.id,
+      customerId: apiAccesses.customerId,
       passwordHash: apiAccesses.passwordHash,
       allowedIps: apiAccesses.allowedIps,
       accessRevokedAt: apiAccesses.tokensRevokedAt,
@@ -64,7 +61,7 @@ auth.post("/", async (c) => {
   );
   if (!access || !ok || !sourceAllowed(address, access.allowedIps)) throw loginFailed();
   if (needsRehash) {
-    await db(c.env)
+    await db(c.env, c.get("d1"))
       .update(apiAccesses)
       .set({ passwordHash: await hashPassword(credentials.password), updatedAt: Date.now() })
       .where(eq(apiAccesses.id, access.id));
@@ -74,6 +71,7 @@ auth.post("/", async (c) => {
     sub: access.id,
     iat: issueTime([access.accessRevokedAt, access.customerRevokedAt]),
     session: newSessionId(),
+    customerId: access.customerId,
   });
   if (credentials.cookie_auth === true || body.cookie_auth === true) {
     sessionCookie(c, token, exp);
@@ -82,13 +80,16 @@ auth.post("/", async (c) => {
   return c.json({ jwt: token }, 201);
 });
 
-auth.get("/", customerAuth, (c) => c.json({ "allow-rec": c.get("customer").allowRec }));
+auth.get("/", customerAuth, async (c) => {
+  const scope = authorize(c, await checkCaller(c.get("d1"), c.get("caller")));
+  return c.json({ "allow-rec": scope.allowRec });
+});
 
 auth.delete("/", async (c) => {
   // Ends the session of the token that made the call, if any is valid; always 204, as Yeti answers.
   const taken = takeToken(c);
   const claims = taken?.token ? await verifyToken(c.env, taken.token) : null;
-  if (claims) await endSession(c.env, claims);
+  if (claims) await endSession(c.env, claims, Date.now(), c.get("d1"));
   // The same attributes as the session cookie (Secure over https), so the overwrite always lands.
   const secure = new URL(c.req.url).protocol === "https:" ? "; Secure" : "";
   c.header(

@@ -1,13 +1,13 @@
 // JSON:API documents of the customer API v1: cdr-exports and accounts, shaped as Yeti renders them.
-import type { AccountRow, ExportRow } from "../../exports/export-store";
+import type { AccountView, ExportView } from "../../exports/export-store";
 import { isoMillis } from "../../exports/time-format";
 
 export const CUSTOMER_BASE = "/api/rest/customer/v1";
 
 export function exportResource(
   origin: string,
-  row: ExportRow,
-  account: AccountRow | null,
+  row: ExportView,
+  account: AccountView | null,
   withData = false,
   download: string | null = null,
 ) {
@@ -37,7 +37,7 @@ export function exportResource(
   };
 }
 
-export function accountResource(origin: string, account: AccountRow) {
+export function accountResource(origin: string, account: AccountView) {
   return {
     id: account.uuid,
     type: "accounts",

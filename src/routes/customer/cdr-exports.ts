@@ -1,108 +1,148 @@
-// Customer API v1 `cdr-exports`: create, list, show, the account relationship, and the download.
+// Customer API v1 `cdr-exports`: create, list, show, the account relationship, and the download. Each
+// request is one D1 round trip with the caller check inside (the create's first one per access and isolate
+// excepted: see `creationCustomer`).
+
 import { Hono } from "hono";
-import { customerAuth } from "../../auth/customer-auth";
+import { expectedCustomer } from "../../auth/caller";
+import { authorize, customerAuth } from "../../auth/customer-auth";
 import { enforceRateLimit } from "../../auth/rate-limit";
-import type { AppContext, AppEnv } from "../../context";
-import { findScopedAccountByUuid } from "../../db/queries";
-import { ApiError, type FieldProblem, validationError } from "../../errors";
-import { customerColumns } from "../../exports/columns";
-import { CUSTOMER_CREATE_FRAME } from "../../exports/create-document";
+import type { AppContext, AppEnv, CustomerScope } from "../../context";
+import { checkCaller } from "../../db/queries";
+import { ApiError, validationError } from "../../errors";
+import { configuredSource } from "../../exports/cdr-source";
+import { createExport } from "../../exports/export-create";
 import {
-  type ExportRow,
+  type ExportView,
   findScopedExport,
-  insertExport,
   listScopedExports,
+  markScopedExportDeleted,
 } from "../../exports/export-store";
-import { CUSTOMER_FILTERS, normalizeFilters } from "../../exports/filters";
-import { exportFormatAttributes } from "../../exports/format-attributes";
-import { deleteExport } from "../../exports/lifecycle";
+import { IDEMPOTENCY_KEY_HEADER, keyReused } from "../../exports/idempotency";
+import { holdsFiles, removeFiles } from "../../exports/lifecycle";
 import { listFilterConditions, listOrder } from "../../exports/list-filters";
 import { enqueueExport } from "../../exports/queue";
 import { customerGrant, downloadLink } from "../../exports/signed-url";
-import { jsonApi, origin, readJsonBody, resourceFromDocument, toOneLinkage } from "../../http/json-api";
+import { jsonApi, origin } from "../../http/json-api";
 import { pageLinks, parsePage } from "../../http/paging";
 import { accountResource, exportResource } from "./cdr-export-resource";
+import { createProblems, readCreateRequest } from "./create-request";
 import { downloadResponse } from "./download";
 
 export const cdrExports = new Hono<AppEnv>();
 cdrExports.use(customerAuth);
 
-cdrExports.post("/", async (c) => {
-  const scope = c.get("customer");
-  await enforceRateLimit(c.env.EXPORT_RATE_LIMITER, `customer:${scope.customerId}`, 60);
-  const { type, attributes, relationships } = CUSTOMER_CREATE_FRAME;
-  const input = resourceFromDocument(await readJsonBody(c), type, attributes, relationships);
-  const problems: FieldProblem[] = [];
-  const accountPointer = "/data/relationships/account";
-  const linkage = toOneLinkage(input.relationships, "account");
-  let account: Awaited<ReturnType<typeof findScopedAccountByUuid>>;
-  if (!linkage.present) {
-    problems.push({ key: "account", message: "can't be blank", pointer: accountPointer });
-  } else {
-    if (linkage.type === "accounts" && typeof linkage.id === "string") {
-      account = await findScopedAccountByUuid(c.env, scope, linkage.id);
+/**
+ * Runs what reads the request; a 4xx it throws is answered once the caller is checked (one round trip),
+ * so a refused token still gets its 401 first.
+ */
+async function beforeRoundTrip<T>(c: AppContext, read: () => T | Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof ApiError && !c.get("customer")) {
+      authorize(c, await checkCaller(c.get("d1"), c.get("caller")));
     }
-    if (!account) problems.push({ key: "account", message: "is invalid", pointer: accountPointer });
+    throw error;
   }
-  const { filters, problems: filterProblems } = normalizeFilters(input.attributes.filters, CUSTOMER_FILTERS);
-  for (const message of filterProblems) {
-    problems.push({ key: "filters", message, pointer: "/data/attributes/filters" });
-  }
-  const format = exportFormatAttributes(input.attributes, problems);
-  if (problems.length || !account) throw validationError(problems);
+}
 
-  const row = await insertExport(c.env, {
-    filters,
-    fields: customerColumns(c.env.CUSTOMER_HIDDEN_COLUMNS),
-    ...format,
-    callbackUrl: null,
-    customerAccountId: account.id,
-  });
-  await enqueueExport(c.env, row.uuid, c.get("requestId"));
-  return jsonApi(c, { data: exportResource(origin(c), row, account) }, 201);
+/**
+ * The customer whose creation limit this request counts against, known before any query for a `sub: "D"`
+ * token, and for an access this isolate has seen. For an access seen for the first time the caller is
+ * checked first (an extra round trip, once per access and isolate), so that nothing is created before the
+ * limit of the right customer has counted it.
+ */
+async function creationCustomer(c: AppContext): Promise<number> {
+  const known = expectedCustomer(c.get("caller"));
+  if (known !== null) return known;
+  return authorize(c, await checkCaller(c.get("d1"), c.get("caller"))).customerId;
+}
+
+function limitCreation(env: Env, customerId: number): Promise<void> {
+  return enforceRateLimit(env.EXPORT_RATE_LIMITER, `customer:${customerId}`, 60);
+}
+
+cdrExports.post("/", async (c) => {
+  let customerId = await creationCustomer(c);
+  await limitCreation(c.env, customerId);
+  const request = await beforeRoundTrip(c, () => readCreateRequest(c));
+  const valid = request.problems.length === 0 && !request.accountMissing;
+  // Twice at most: a second time only when the access has moved to another customer since this isolate
+  // last saw it (nothing was written for the customer counted first).
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await createExport(c.get("d1"), c.get("caller"), {
+      accountUuid: request.accountUuid,
+      values: valid ? request.values : null,
+      key: request.key,
+      cdrSource: configuredSource(c.env),
+      customerId,
+    });
+    const scope = authorize(c, outcome.caller);
+    const problems = createProblems(request, outcome.accountFound);
+    if (problems.length) throw validationError(problems);
+    if (scope.customerId !== customerId && attempt === 1) {
+      customerId = scope.customerId;
+      await limitCreation(c.env, customerId);
+      continue;
+    }
+    if (outcome.created) {
+      // Sent after the answer: the export is stored, and a lost send is caught by the sweeper either way.
+      c.executionCtx.waitUntil(enqueueExport(c.env, outcome.created.uuid, c.get("requestId")));
+      return jsonApi(c, { data: exportResource(origin(c), outcome.created, null) }, 201);
+    }
+    // The key of an earlier request: the same body gets that request's export, another body a 422.
+    if (outcome.stored?.found && request.key?.fingerprint === outcome.stored.fingerprint) {
+      return jsonApi(c, { data: exportResource(origin(c), outcome.stored.found.export, null) }, 201);
+    }
+    if (outcome.stored) throw keyReused();
+    throw new Error(`create wrote nothing (${IDEMPOTENCY_KEY_HEADER} ${request.key ? "sent" : "absent"})`);
+  }
 });
 
 cdrExports.get("/", async (c) => {
   const url = new URL(c.req.url);
   const query = url.searchParams;
-  const page = parsePage(query);
-  const include = parseInclude(query.get("include"));
-  const { rows, total } = await listScopedExports(
-    c.env,
-    c.get("customer"),
-    listFilterConditions(query),
-    listOrder(query.get("sort")),
-    page,
-  );
+  const { page, include, conditions, order } = await beforeRoundTrip(c, () => ({
+    page: parsePage(query),
+    include: parseInclude(query.get("include")),
+    conditions: listFilterConditions(query),
+    order: listOrder(query.get("sort")),
+  }));
+  const listed = await listScopedExports(c.get("d1"), c.get("caller"), conditions, order, page, include);
+  const scope = authorize(c, listed.caller);
   const base = origin(c);
   const body: Record<string, unknown> = {
     data: await Promise.all(
-      rows.map(async (r) =>
-        exportResource(base, r.export, r.account, include, await downloadFor(c, r.export)),
+      listed.rows.map(async (r) =>
+        exportResource(base, r.export, r.account, include, await downloadFor(c.env, base, scope, r.export)),
       ),
     ),
-    meta: { "total-count": total },
-    links: pageLinks(url, page, total),
+    meta: { "total-count": listed.total },
+    links: pageLinks(url, page, listed.total),
   };
-  if (include)
-    body.included = uniqueAccounts(rows.map((r) => r.account)).map((a) => accountResource(base, a));
+  if (include) {
+    body.included = uniqueAccounts(listed.rows.flatMap((r) => (r.account ? [r.account] : []))).map((a) =>
+      accountResource(base, a),
+    );
+  }
   return jsonApi(c, body);
 });
 
 async function scopedExport(c: AppContext) {
-  const found = await findScopedExport(c.env, c.get("customer"), c.req.param("id") ?? "");
+  const { caller, found } = await findScopedExport(c.get("d1"), c.get("caller"), c.req.param("id") ?? "");
+  const scope = authorize(c, caller);
   if (!found) throw ApiError.notFound();
-  return found;
+  return { ...found, scope };
 }
 
 cdrExports.get("/:id", async (c) => {
-  const include = parseInclude(c.req.query("include") ?? null);
-  const { export: row, account } = await scopedExport(c);
+  const include = await beforeRoundTrip(c, () => parseInclude(c.req.query("include") ?? null));
+  const { export: row, account, scope } = await scopedExport(c);
   const base = origin(c);
   const body: Record<string, unknown> = {
-    data: exportResource(base, row, account, include, await downloadFor(c, row)),
+    data: exportResource(base, row, account, include, await downloadFor(c.env, base, scope, row)),
   };
-  if (include && account) body.included = [accountResource(base, account)];
+  if (include) body.included = [accountResource(base, account)];
   return jsonApi(c, body);
 });
 
@@ -111,13 +151,13 @@ cdrExports.get("/:id/relationships/account", async (c) => {
   const self = `${origin(c)}/api/rest/customer/v1/cdr-exports/${row.uuid}`;
   return jsonApi(c, {
     links: { self: `${self}/relationships/account`, related: `${self}/account` },
-    data: account ? { type: "accounts", id: account.uuid } : null,
+    data: { type: "accounts", id: account.uuid },
   });
 });
 
 cdrExports.get("/:id/account", async (c) => {
   const { account } = await scopedExport(c);
-  return jsonApi(c, { data: account ? accountResource(origin(c), account) : null });
+  return jsonApi(c, { data: accountResource(origin(c), account) });
 });
 
 cdrExports.get("/:id/download", async (c) => {
@@ -126,14 +166,24 @@ cdrExports.get("/:id/download", async (c) => {
 });
 
 /** The signed download URL of a Completed export, else null. */
-async function downloadFor(c: AppContext, row: ExportRow): Promise<string | null> {
+async function downloadFor(
+  env: Env,
+  base: string,
+  scope: CustomerScope,
+  row: ExportView,
+): Promise<string | null> {
   if (row.status !== "Completed" || !row.objectKey) return null;
-  return downloadLink(c.env, origin(c), row.uuid, row.objectKey, customerGrant(c.get("customer")));
+  return downloadLink(env, base, row.uuid, row.objectKey, customerGrant(scope));
 }
 
 cdrExports.delete("/:id", async (c) => {
-  const { export: row } = await scopedExport(c);
-  await deleteExport(c.env, row);
+  const d1 = c.get("d1");
+  const deleted = await markScopedExportDeleted(d1, c.get("caller"), c.req.param("id"));
+  authorize(c, deleted.caller);
+  if (!deleted.found) throw ApiError.notFound();
+  // The files go once the export is marked; a Deleted export that still holds some retries the clean-up.
+  const row = deleted.marked ?? deleted.before;
+  if (row && (deleted.marked || holdsFiles(row))) await removeFiles(c.env, row, d1);
   return c.body(null, 204);
 });
 
@@ -153,8 +203,8 @@ function parseInclude(include: string | null): boolean {
   return true;
 }
 
-function uniqueAccounts<T extends { id: number }>(accounts: (T | null)[]): T[] {
+function uniqueAccounts<T extends { id: number }>(accounts: T[]): T[] {
   const seen = new Map<number, T>();
-  for (const a of accounts) if (a) seen.set(a.id, a);
+  for (const a of accounts) seen.set(a.id, a);
   return [...seen.values()];
 }

@@ -3,9 +3,13 @@ import type { AppContext } from "../../context";
 import { ApiError } from "../../errors";
 import { parseRange } from "../../exports/byte-range";
 import type { ExportRow } from "../../exports/export-store";
+
+/** What serving a file needs of its export. */
+type Served = Pick<ExportRow, "uuid" | "status" | "objectKey">;
+
 import { errorFields, log } from "../../log";
 
-function storageError(c: AppContext, row: ExportRow, message: string, fields: Record<string, unknown> = {}) {
+function storageError(c: AppContext, row: Served, message: string, fields: Record<string, unknown> = {}) {
   log("error", message, { requestId: c.get("requestId"), exportId: row.uuid, key: row.objectKey, ...fields });
   return new ApiError(500, [{ title: "Internal Server Error", detail: "Internal Server Error" }]);
 }
@@ -27,7 +31,7 @@ function rangeApplies(header: string | undefined, etag: string): boolean {
   return !tag.startsWith("W/") && tag === etag;
 }
 
-export async function downloadResponse(c: AppContext, row: ExportRow): Promise<Response> {
+export async function downloadResponse(c: AppContext, row: Served): Promise<Response> {
   // Yeti answers 404 with an empty body for an export that has no file (yet, or any more).
   if (row.status !== "Completed" || !row.objectKey) return c.body(null, 404);
   const bucket = c.env.EXPORTS_BUCKET;
