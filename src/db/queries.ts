@@ -31,11 +31,12 @@ function notRevoked(
 }
 
 /**
- * `caller AS (...)`: one row (customer_id, account_ids, allow_rec) while the caller's token holds — the
+ * `caller AS MATERIALIZED (...)`: one row (customer_id, account_ids, allow_rec) while the caller's token holds — the
  * access (or the `sub: "D"` token's customer) exists, no revoke-tokens covers the token's `iat`, its
  * session was not ended, and the client's address is inside the access's allowed networks — else none.
  * The allowed networks are matched as a set against every network that contains the address: entries are
  * stored canonical (the operator API writes them so), and `containingNetworks` spells each the same way.
+ * MATERIALIZED: computed once per statement; inlined into a join, SQLite re-ran the checks for every row.
  */
 export function callerCte(caller: Caller): SQL {
   const iatMs = caller.iat * 1000;

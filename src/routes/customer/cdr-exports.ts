@@ -1,6 +1,6 @@
-// Customer API v1 `cdr-exports`: create, list, show, the account relationship, and the download. Each
-// request is one D1 round trip with the caller check inside (the create's first one per access and isolate
-// excepted: see `creationCustomer`).
+// Customer API v1 `cdr-exports`: create, list, show, the account relationship, the download and delete.
+// Each request is one D1 round trip with the caller check inside; two for a delete (the files go between)
+// and for a create whose customer is not known beforehand (see `creationCustomer`).
 
 import { Hono } from "hono";
 import { expectedCustomer } from "../../auth/caller";
