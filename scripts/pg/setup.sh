@@ -10,6 +10,10 @@
 # The Worker connects as the login role cdr_exports (password cdr_exports: a local test password, the one
 # wrangler.jsonc's localConnectionString names), which may only read cdr.cdr, as in production.
 set -euo pipefail
+# Only the final export line goes to stdout (callers eval it); everything else, including tools that
+# print to stdout such as pg_ctlcluster's "Removed stale pid file", goes to stderr. The server must not
+# inherit fd 3, or a caller's "$(scripts/pg/setup.sh)" would wait for it to exit.
+exec 3>&1 1>&2
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 ROLE=cdr_exports
 PASSWORD=cdr_exports
@@ -26,11 +30,11 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 if [ -z "$(pg_lsclusters --no-header)" ]; then
-  as_root pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -n 1)" main >/dev/null
+  as_root pg_createcluster "$(ls /usr/lib/postgresql | sort -V | tail -n 1)" main >/dev/null 3>&-
 fi
 read -r VERSION CLUSTER PORT STATUS _ < <(pg_lsclusters --no-header | head -n 1)
 if [ "$STATUS" != "online" ]; then
-  as_root pg_ctlcluster "$VERSION" "$CLUSTER" start
+  as_root pg_ctlcluster "$VERSION" "$CLUSTER" start 3>&-
 fi
 
 # As the postgres superuser over the local socket, from / (its home may not reach this checkout).
@@ -58,5 +62,5 @@ SQL
 
 URL="postgres://$ROLE:$PASSWORD@127.0.0.1:$PORT/$DATABASE?sslmode=disable"
 ROWS="$(psql -X -At "$URL" -c 'SELECT count(*) FROM cdr.cdr')"
-echo "setup: PostgreSQL $VERSION on port $PORT, database $DATABASE, $ROWS CDRs in cdr.cdr, role $ROLE (read-only)" >&2
-echo "export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_CDR_DB='$URL'"
+echo "setup: PostgreSQL $VERSION on port $PORT, database $DATABASE, $ROWS CDRs in cdr.cdr, role $ROLE (read-only)"
+echo "export CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_CDR_DB='$URL'" >&3
