@@ -3,15 +3,16 @@
 // `GET /__bench/stage`, which runs the export's read → CSV → TextEncoder → gzip → R2 pipeline up to one
 // stage, sequentially (no page prefetch), with the src/ modules the export uses. Differences between stages' wall times attribute an
 // export's time to D1, CSV encoding, UTF-8 encoding, gzip and R2. Run by bench/lib/profile.mjs.
-import { type Cursor, cursorOf, fetchPage, planScan } from "../src/exports/cdr-scan";
-import { customerColumns } from "../src/exports/columns";
-import { createRowEncoder, csvHeader } from "../src/exports/csv";
-import { CUSTOMER_FILTERS, normalizeFilters } from "../src/exports/filters";
-import { type GzipLevel, GzipSegments } from "../src/exports/gzip-member";
-import { PartWriter } from "../src/exports/part-writer";
-import { exportSettings } from "../src/exports/run-export";
-import { createTimeFormatter } from "../src/exports/time-format";
+
+import { CUSTOMER_FILTERS, normalizeFilters } from "../src/cdr-exports/filters";
+import { customerColumns } from "../src/file-format/columns";
+import { createRowEncoder, csvHeader } from "../src/file-format/csv";
+import { type GzipLevel, GzipSegments } from "../src/file-format/gzip-member";
+import { createTimeFormatter } from "../src/file-format/time-format";
 import worker from "../src/index";
+import { type Cursor, cursorOf, fetchPage, planScan } from "../src/pipeline/cdr-scan";
+import { PartWriter } from "../src/pipeline/part-writer";
+import { exportSettings } from "../src/pipeline/run-export";
 
 const STAGES = ["scan", "csv", "utf8", "gzip", "r2"] as const;
 type Stage = (typeof STAGES)[number];

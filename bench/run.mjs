@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { CUSTOMER_COLUMNS } from "../src/exports/columns.ts";
+import { CUSTOMER_COLUMNS } from "../src/file-format/columns.ts";
 import { Api, cdrSpec, loadCdrs } from "./lib/api.mjs";
 import {
   baselineQuery,

@@ -2,10 +2,10 @@
 // and lapsed Idempotency-Keys) behind one entry.
 import { app } from "./app";
 import { purgeRevokedSessions } from "./auth/revocation";
-import { handleExportBatch } from "./exports/consumer";
-import { purgeExpiredIdempotencyKeys } from "./exports/idempotency";
-import { applyRetention } from "./exports/lifecycle";
-import { requeueStuckExports } from "./exports/sweeper";
+import { purgeExpiredIdempotencyKeys } from "./cdr-exports/idempotency";
+import { handleExportBatch } from "./pipeline/consumer";
+import { applyRetention } from "./pipeline/lifecycle";
+import { requeueStuckExports } from "./pipeline/sweeper";
 
 export default {
   fetch: app.fetch,

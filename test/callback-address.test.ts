@@ -4,7 +4,7 @@
 // sees the outcome. The resolver and the receivers are a fake network (test/helpers/network.ts).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { deliverCallback } from "../src/exports/callbacks";
+import { deliverCallback } from "../src/pipeline/callbacks";
 import { admin, json, seedExport } from "./helpers/api";
 import { exportRow } from "./helpers/exports";
 import { type Answer, type DnsEntry, fakeNetwork, PUBLIC_ADDRESSES } from "./helpers/network";

@@ -4,10 +4,10 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import type { CallbackMessage } from "../src/exports/callbacks";
-import { handleCallbackMessage, handleExportBatch, handleExportMessage } from "../src/exports/consumer";
-import { type ExportRow, insertExport, type NewExport } from "../src/exports/export-store";
-import { runExport } from "../src/exports/run-export";
+import { type ExportRow, insertExport, type NewExport } from "../src/db/queries/cdr-exports";
+import type { CallbackMessage } from "../src/pipeline/callbacks";
+import { handleCallbackMessage, handleExportBatch, handleExportMessage } from "../src/pipeline/consumer";
+import { runExport } from "../src/pipeline/run-export";
 import { type Tenant, tenant } from "./helpers/api";
 import { capturingEnv, dbFailingOn } from "./helpers/cdrs";
 import { exportRow, withCdrs } from "./helpers/exports";

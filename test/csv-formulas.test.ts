@@ -2,8 +2,8 @@
 // (Yeti's bytes) and with a leading ' when the operator turns the option on.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { insertExport } from "../src/exports/export-store";
-import { runExport } from "../src/exports/run-export";
+import { insertExport } from "../src/db/queries/cdr-exports";
+import { runExport } from "../src/pipeline/run-export";
 import { tenant } from "./helpers/api";
 import { capturingEnv, gunzip, ingestCdrs, objectBytes } from "./helpers/cdrs";
 import { COLUMNS } from "./helpers/expected-csv";

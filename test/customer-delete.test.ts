@@ -2,8 +2,8 @@
 // running export cancelled — its multipart upload aborted and its next slice doing nothing.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { insertExport } from "../src/exports/export-store";
-import { type RunOptions, runExport } from "../src/exports/run-export";
+import { insertExport } from "../src/db/queries/cdr-exports";
+import { type RunOptions, runExport } from "../src/pipeline/run-export";
 import { customer, json, seedExport, type Tenant, tenant } from "./helpers/api";
 import { capturingEnv } from "./helpers/cdrs";
 import { completedExport, exportRow, keysOf, uploadOpen, withCdrs } from "./helpers/exports";

@@ -4,9 +4,9 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { db } from "../src/db/client";
 import { cdrExports } from "../src/db/schema";
-import { handleExportBatch, handleExportMessage } from "../src/exports/consumer";
-import { MIN_PART_SIZE, PartWriter } from "../src/exports/part-writer";
-import { runExport } from "../src/exports/run-export";
+import { handleExportBatch, handleExportMessage } from "../src/pipeline/consumer";
+import { MIN_PART_SIZE, PartWriter } from "../src/pipeline/part-writer";
+import { runExport } from "../src/pipeline/run-export";
 import { call, createBody, customer, json, list, seedExport, tenant, token } from "./helpers/api";
 import { capturingEnv } from "./helpers/cdrs";
 

@@ -4,7 +4,7 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KEY_LIFETIME_MS } from "../src/exports/idempotency";
+import { KEY_LIFETIME_MS } from "../src/cdr-exports/idempotency";
 import worker from "../src/index";
 import {
   CUSTOMER,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { app } from "../src/app";
-import { CUSTOMER_CREATE_FRAME, customerCreateDocument } from "../src/exports/create-document";
+import { CUSTOMER_CREATE_FRAME, customerCreateDocument } from "../src/cdr-exports/create-document";
 import {
   accountLinkageDocument,
   accountResource,

@@ -1,8 +1,8 @@
 // End to end through the HTTP API: ingest CDRs, create an export, let the queue consumer run it, download
-// the file and compare its bytes with a CSV built here, independently of src/exports/csv.ts.
+// the file and compare its bytes with a CSV built here, independently of src/file-format/csv.ts.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { insertExport } from "../src/exports/export-store";
+import { insertExport } from "../src/db/queries/cdr-exports";
 import { createBody, customer, json, tenant } from "./helpers/api";
 import { type CdrInput, gunzip, ingestCdrs, micros, objectBytes, waitForExport } from "./helpers/cdrs";
 import { COLUMNS, expectedCsv, type Format, HEADER } from "./helpers/expected-csv";

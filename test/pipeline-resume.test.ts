@@ -5,10 +5,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import zlib from "node:zlib";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { handleExportBatch, handleExportMessage } from "../src/exports/consumer";
-import { type ExportRow, insertExport } from "../src/exports/export-store";
-import { exportSettings, PermanentExportError, type RunOptions, runExport } from "../src/exports/run-export";
-import { requeueStuckExports } from "../src/exports/sweeper";
+import { type ExportRow, insertExport } from "../src/db/queries/cdr-exports";
+import { handleExportBatch, handleExportMessage } from "../src/pipeline/consumer";
+import { exportSettings, PermanentExportError, type RunOptions, runExport } from "../src/pipeline/run-export";
+import { requeueStuckExports } from "../src/pipeline/sweeper";
 import { customer, json, tenant } from "./helpers/api";
 import {
   bucketFailingUploadPart,

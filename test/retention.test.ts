@@ -5,8 +5,8 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "../src/db/client";
 import { cdrExports } from "../src/db/schema";
-import { applyRetention } from "../src/exports/lifecycle";
 import worker from "../src/index";
+import { applyRetention } from "../src/pipeline/lifecycle";
 import { customer, type ExportInsert, seedExport, type Tenant, tenant } from "./helpers/api";
 import { exportRow, keysOf, uploadOpen } from "./helpers/exports";
 

@@ -3,7 +3,7 @@
 // recomputed here from the SigV4 rules, independently of aws4fetch.
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { downloadLink, presignR2, signWorkerUrl, verifyWorkerUrl } from "../src/exports/signed-url";
+import { downloadLink, presignR2, signWorkerUrl, verifyWorkerUrl } from "../src/cdr-exports/signed-url";
 import { BASE, CUSTOMER, call, customer, json, list, seedExport, type Tenant, tenant } from "./helpers/api";
 import { bodyBytes, type CompletedExport, completedExport, withCdrs } from "./helpers/exports";
 import { fetchWithVars } from "./helpers/login";

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 // Node 22 strips the types of this dependency-free module: the baseline uses the export's own column list.
-import { CUSTOMER_COLUMNS, titleize } from "../../src/exports/columns.ts";
+import { CUSTOMER_COLUMNS, titleize } from "../../src/file-format/columns.ts";
 
 export function ensureSqlite3() {
   if (spawnSync("sqlite3", ["--version"]).status === 0) return;

@@ -7,7 +7,7 @@ import path from "node:path";
 import { generateCdrs } from "../../scripts/cdr-generator.mjs";
 import { copyHeader, copyLine, dayPartitionsSql } from "../../scripts/pg/copy-text.mjs";
 // Node 22 strips the types of this dependency-free module: Yeti's column list and aliases as the Worker has them.
-import { CUSTOMER_COLUMNS, headerName } from "../../src/exports/columns.ts";
+import { CUSTOMER_COLUMNS, headerName } from "../../src/file-format/columns.ts";
 import { timedShell } from "./baseline.mjs";
 import { ROOT } from "./dev-server.mjs";
 

@@ -1,7 +1,7 @@
 // The caller of a customer request, from its verified token and source address, and the customer its API
 // access belongs to as far as this isolate knows (the key of the per-customer creation limit).
 import type { Caller } from "../context";
-import type { CallerRow } from "../db/queries";
+import type { CallerRow } from "../db/queries/caller";
 import type { TokenClaims } from "./customer-token";
 import { ALL_NETWORKS, addressAllowed, containingNetworks } from "./ip-networks";
 

@@ -3,7 +3,7 @@
 import { getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import type { AppContext, AppEnv, CustomerScope } from "../context";
-import type { CallerRow } from "../db/queries";
+import type { CallerRow } from "../db/queries/caller";
 import { ApiError } from "../errors";
 import { callerFor, learnCustomer } from "./caller";
 import { clientAddress } from "./client-address";

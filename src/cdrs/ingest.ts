@@ -1,7 +1,7 @@
 // CDR ingestion: validates an NDJSON batch whole, then writes it idempotently (by uuid) in one D1 batch.
 import { parseAddress } from "../auth/ip-networks";
-import { CDR_COLUMNS } from "../exports/columns";
-import { parseTimestampMicros } from "../exports/time-format";
+import { CDR_COLUMNS } from "../file-format/columns";
+import { parseTimestampMicros } from "../file-format/time-format";
 
 export const MAX_INGEST_BYTES = 32 * 1024 * 1024;
 const MAX_REPORTED_PROBLEMS = 100;

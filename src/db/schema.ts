@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { ALL_NETWORKS } from "../auth/ip-networks";
-import type { TimeFormat } from "../exports/time-format";
+import type { TimeFormat } from "../file-format/time-format";
 
 const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
 

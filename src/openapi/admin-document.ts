@@ -2,7 +2,7 @@
 // generated from the zod schemas the handlers validate with.
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { operatorCreateDocument } from "../exports/create-document";
+import { operatorCreateDocument } from "../cdr-exports/create-document";
 import { attributes as accountAttributes } from "../routes/admin/accounts";
 import { ADMIN_BASE } from "../routes/admin/admin-resource";
 import { attributes as apiAccessAttributes } from "../routes/admin/api-accesses";

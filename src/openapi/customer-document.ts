@@ -3,10 +3,10 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { SESSION_COOKIE } from "../auth/customer-auth";
+import { customerCreateDocument } from "../cdr-exports/create-document";
+import { listFilters, SORTABLE } from "../cdr-exports/list-filters";
 import { EXPORT_STATUSES } from "../db/schema";
-import { customerCreateDocument } from "../exports/create-document";
-import { listFilters, SORTABLE } from "../exports/list-filters";
-import { TIME_FORMATS } from "../exports/time-format";
+import { TIME_FORMATS } from "../file-format/time-format";
 import { CUSTOMER_BASE } from "../routes/customer/cdr-export-resource";
 import {
   accountLinkageDocument,

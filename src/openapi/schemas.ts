@@ -8,7 +8,7 @@ import {
 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { CALLBACK_STATUSES, EXPORT_STATUSES } from "../db/schema";
-import { TIME_FORMATS } from "../exports/time-format";
+import { TIME_FORMATS } from "../file-format/time-format";
 import { JSON_API } from "../http/json-api";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../http/paging";
 

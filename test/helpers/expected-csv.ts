@@ -1,4 +1,4 @@
-// An expected-CSV builder for the export tests, written independently of src/exports (csv.ts, columns.ts,
+// An expected-CSV builder for the export tests, written independently of src/file-format (csv.ts, columns.ts,
 // time-format.ts): PostgreSQL COPY (FORMAT CSV, HEADER, FORCE_QUOTE *) of Yeti's customer columns, or of
 // any columns given with their kinds (operator exports).
 import { type CdrInput, micros } from "./cdrs";

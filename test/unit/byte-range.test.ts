@@ -1,6 +1,6 @@
 // parseRange: the single `Range: bytes=…` forms of RFC 9110 §14, resolved against the file size.
 import { describe, expect, it } from "vitest";
-import { parseRange } from "../../src/exports/byte-range";
+import { parseRange } from "../../src/cdr-exports/byte-range";
 
 const SIZE = 1000;
 

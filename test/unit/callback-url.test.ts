@@ -2,7 +2,7 @@
 // private or reserved address in any spelling, no local or internal names).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { callbackUrlProblem } from "../../src/exports/callback-guard";
+import { callbackUrlProblem } from "../../src/pipeline/callback-guard";
 
 const PRIVATE = "must not point to a private or reserved address";
 const LOCAL = "must not point to a local or internal host";

@@ -2,7 +2,7 @@
 // are) forms one member that strict readers take to the end.
 import zlib from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { GZIP_HEADER, GzipSegments, SEGMENT_BYTES } from "../../src/exports/gzip-member";
+import { GZIP_HEADER, GzipSegments, SEGMENT_BYTES } from "../../src/file-format/gzip-member";
 import { gunzip } from "../helpers/cdrs";
 
 function concat(chunks: Uint8Array[]): Uint8Array {

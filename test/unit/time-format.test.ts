@@ -8,7 +8,7 @@ import {
   parseTimestampMicros,
   TIME_FORMATS,
   type TimeFormat,
-} from "../../src/exports/time-format";
+} from "../../src/file-format/time-format";
 
 /** Micros from an ISO string with up to 6 fraction digits, independent of the module under test. */
 function us(iso: string): number {

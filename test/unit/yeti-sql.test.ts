@@ -1,8 +1,8 @@
 // The PostgreSQL source's SQL: Yeti's `CdrExport#export_sql` text (its spec's "returns_correct_sql" cases and
 // the PostgreSQL tests' cases, written out by hand), escaped literals, time ranges and statement lengths.
 import { describe, expect, it } from "vitest";
-import { CUSTOMER_FILTERS, normalizeFilters, OPERATOR_FILTERS } from "../../src/exports/filters";
-import { nextSpan } from "../../src/exports/postgres/postgres-source";
+import { CUSTOMER_FILTERS, normalizeFilters, OPERATOR_FILTERS } from "../../src/cdr-exports/filters";
+import { nextSpan } from "../../src/pipeline/postgres/postgres-source";
 import {
   type CdrTable,
   copySql,
@@ -11,7 +11,7 @@ import {
   literal,
   timeEnvelope,
   timeZoneSql,
-} from "../../src/exports/postgres/yeti-sql";
+} from "../../src/pipeline/postgres/yeti-sql";
 import { CASES, type CaseName } from "../pg/cases";
 
 const YETI: CdrTable = { schema: "cdr", table: "cdr" };

@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { AppContext } from "../../context";
 import { db } from "../../db/client";
 import { ApiError, validationError } from "../../errors";
-import { isoMillis } from "../../exports/time-format";
+import { isoMillis } from "../../file-format/time-format";
 import { type ResourceInput, readJsonBody, resourceFromDocument, toOneLinkage } from "../../http/json-api";
 import { pageLinks, parsePage } from "../../http/paging";
 import { parseWith } from "../../http/validation";

@@ -1,20 +1,20 @@
 // Operator API `cdr-exports`: any column list, the full filter set, callbacks; list, show, download, delete.
 import { desc } from "drizzle-orm";
 import { Hono } from "hono";
+import { OPERATOR_CREATE_FRAME } from "../../cdr-exports/create-document";
+import { normalizeFilters, OPERATOR_FILTERS } from "../../cdr-exports/filters";
+import { exportFormatAttributes } from "../../cdr-exports/format-attributes";
+import { downloadLink } from "../../cdr-exports/signed-url";
 import type { AppContext, AppEnv } from "../../context";
+import { type ExportRow, insertExport } from "../../db/queries/cdr-exports";
 import { cdrExports } from "../../db/schema";
 import { type FieldProblem, validationError } from "../../errors";
-import { callbackUrlProblem } from "../../exports/callback-guard";
-import { CDR_COLUMNS, customerColumns } from "../../exports/columns";
-import { OPERATOR_CREATE_FRAME } from "../../exports/create-document";
-import { type ExportRow, insertExport } from "../../exports/export-store";
-import { normalizeFilters, OPERATOR_FILTERS } from "../../exports/filters";
-import { exportFormatAttributes } from "../../exports/format-attributes";
-import { deleteExport } from "../../exports/lifecycle";
-import { enqueueExport } from "../../exports/queue";
-import { downloadLink } from "../../exports/signed-url";
-import { isoMillis } from "../../exports/time-format";
+import { CDR_COLUMNS, customerColumns } from "../../file-format/columns";
+import { isoMillis } from "../../file-format/time-format";
 import { jsonApi, readJsonBody, resourceFromDocument } from "../../http/json-api";
+import { callbackUrlProblem } from "../../pipeline/callback-guard";
+import { deleteExport } from "../../pipeline/lifecycle";
+import { enqueueExport } from "../../pipeline/queue";
 import { downloadResponse } from "../customer/download";
 import { ADMIN_BASE, findById, pagedList } from "./admin-resource";
 

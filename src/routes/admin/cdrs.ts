@@ -3,8 +3,8 @@ import { Hono } from "hono";
 import { insertCdrs, parseNdjson } from "../../cdrs/ingest";
 import type { AppEnv } from "../../context";
 import { ApiError } from "../../errors";
-import { configuredSource } from "../../exports/cdr-source";
 import { jsonApi } from "../../http/json-api";
+import { configuredSource } from "../../pipeline/cdr-source";
 import { isUniqueViolation } from "./admin-resource";
 
 export const adminCdrs = new Hono<AppEnv>().post("/", async (c) => {

@@ -7,7 +7,7 @@ import type { AppContext, AppEnv } from "../../context";
 import { db } from "../../db/client";
 import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
-import { isoMillis } from "../../exports/time-format";
+import { isoMillis } from "../../file-format/time-format";
 import { jsonApi } from "../../http/json-api";
 import {
   adminDocument,

@@ -10,7 +10,7 @@ import { enforceLoginLimits } from "../../auth/rate-limit";
 import { endSession, issueTime } from "../../auth/revocation";
 import type { AppEnv } from "../../context";
 import { db } from "../../db/client";
-import { checkCaller } from "../../db/queries";
+import { checkCaller } from "../../db/queries/caller";
 import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { isPlainObject, readJsonBody } from "../../http/json-api";

@@ -1,6 +1,6 @@
 // JSON:API documents of the customer API v1: cdr-exports and accounts, shaped as Yeti renders them.
-import type { AccountView, ExportView } from "../../exports/export-store";
-import { isoMillis } from "../../exports/time-format";
+import type { AccountView, ExportView } from "../../db/queries/cdr-exports";
+import { isoMillis } from "../../file-format/time-format";
 
 export const CUSTOMER_BASE = "/api/rest/customer/v1";
 

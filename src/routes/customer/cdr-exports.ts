@@ -6,24 +6,24 @@ import { Hono } from "hono";
 import { expectedCustomer } from "../../auth/caller";
 import { authorize, customerAuth } from "../../auth/customer-auth";
 import { enforceRateLimit } from "../../auth/rate-limit";
+import { IDEMPOTENCY_KEY_HEADER, keyReused } from "../../cdr-exports/idempotency";
+import { listFilterConditions, listOrder } from "../../cdr-exports/list-filters";
+import { customerGrant, downloadLink } from "../../cdr-exports/signed-url";
 import type { AppContext, AppEnv, CustomerScope } from "../../context";
-import { checkCaller } from "../../db/queries";
-import { ApiError, validationError } from "../../errors";
-import { configuredSource } from "../../exports/cdr-source";
-import { createExport } from "../../exports/export-create";
+import { checkCaller } from "../../db/queries/caller";
 import {
   type ExportView,
   findScopedExport,
   listScopedExports,
   markScopedExportDeleted,
-} from "../../exports/export-store";
-import { IDEMPOTENCY_KEY_HEADER, keyReused } from "../../exports/idempotency";
-import { holdsFiles, removeFiles } from "../../exports/lifecycle";
-import { listFilterConditions, listOrder } from "../../exports/list-filters";
-import { enqueueExport } from "../../exports/queue";
-import { customerGrant, downloadLink } from "../../exports/signed-url";
+} from "../../db/queries/cdr-exports";
+import { createExport } from "../../db/queries/export-create";
+import { ApiError, validationError } from "../../errors";
 import { jsonApi, origin } from "../../http/json-api";
 import { pageLinks, parsePage } from "../../http/paging";
+import { configuredSource } from "../../pipeline/cdr-source";
+import { holdsFiles, removeFiles } from "../../pipeline/lifecycle";
+import { enqueueExport } from "../../pipeline/queue";
 import { accountResource, exportResource } from "./cdr-export-resource";
 import { createProblems, readCreateRequest } from "./create-request";
 import { downloadResponse } from "./download";

@@ -1,14 +1,15 @@
 // A `POST /cdr-exports` request read and validated as far as it can be without the database: the
 // document's frame (400/415), the filters and format attributes (422), the Idempotency-Key and the body's
 // fingerprint. Whether the account is the caller's is the create's round trip to tell.
+
+import { CUSTOMER_CREATE_FRAME } from "../../cdr-exports/create-document";
+import { CUSTOMER_FILTERS, normalizeFilters } from "../../cdr-exports/filters";
+import { exportFormatAttributes } from "../../cdr-exports/format-attributes";
+import { bodyFingerprint, IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from "../../cdr-exports/idempotency";
 import type { AppContext } from "../../context";
+import type { CreateInput, KeyClaim } from "../../db/queries/export-create";
 import type { FieldProblem } from "../../errors";
-import { customerColumns } from "../../exports/columns";
-import { CUSTOMER_CREATE_FRAME } from "../../exports/create-document";
-import type { CreateInput, KeyClaim } from "../../exports/export-create";
-import { CUSTOMER_FILTERS, normalizeFilters } from "../../exports/filters";
-import { exportFormatAttributes } from "../../exports/format-attributes";
-import { bodyFingerprint, IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from "../../exports/idempotency";
+import { customerColumns } from "../../file-format/columns";
 import { readJsonBody, resourceFromDocument, toOneLinkage } from "../../http/json-api";
 
 export const ACCOUNT_POINTER = "/data/relationships/account";

@@ -1,8 +1,9 @@
 // Serves a Completed export's gzip file from R2: GET/HEAD, one Range (and If-Range), ETag, If-None-Match.
+
+import { parseRange } from "../../cdr-exports/byte-range";
 import type { AppContext } from "../../context";
+import type { ExportRow } from "../../db/queries/cdr-exports";
 import { ApiError } from "../../errors";
-import { parseRange } from "../../exports/byte-range";
-import type { ExportRow } from "../../exports/export-store";
 
 /** What serving a file needs of its export. */
 type Served = Pick<ExportRow, "uuid" | "status" | "objectKey">;

@@ -1,9 +1,9 @@
 // Token-free downloads through a signed, expiring Worker URL (`links.download` when R2 presigning is not set up).
 import { Hono } from "hono";
+import { type DownloadGrant, verifyWorkerUrl } from "../../cdr-exports/signed-url";
 import type { AppEnv, Caller } from "../../context";
+import { findLinkedExport } from "../../db/queries/cdr-exports";
 import { ApiError } from "../../errors";
-import { findLinkedExport } from "../../exports/export-store";
-import { type DownloadGrant, verifyWorkerUrl } from "../../exports/signed-url";
 import { downloadResponse } from "./download";
 
 export const signedDownloads = new Hono<AppEnv>();

@@ -2,15 +2,15 @@
 // read is one round trip with the caller check (db/queries `callerCte`) inside: one statement, or one batch.
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import type { Caller } from "../context";
-import { db } from "../db/client";
-import { accountInScope, type CallerRow, callerColumns, callerCte } from "../db/queries";
-import { accounts, cdrExports } from "../db/schema";
-import { type D1Handle, type Decoded, frozen, Projection, rowsOf, statement } from "../db/statement";
-import { configuredSource } from "./cdr-source";
-import type { Filters } from "./filters";
-import type { SortKey } from "./list-filters";
-import type { TimeFormat } from "./time-format";
+import type { Filters } from "../../cdr-exports/filters";
+import type { SortKey } from "../../cdr-exports/list-filters";
+import type { Caller } from "../../context";
+import type { TimeFormat } from "../../file-format/time-format";
+import { configuredSource } from "../../pipeline/cdr-source";
+import { db } from "../client";
+import { accounts, cdrExports } from "../schema";
+import { type D1Handle, type Decoded, frozen, Projection, rowsOf, statement } from "../statement";
+import { accountInScope, type CallerRow, callerColumns, callerCte } from "./caller";
 
 export type ExportRow = typeof cdrExports.$inferSelect;
 export type AccountRow = typeof accounts.$inferSelect;

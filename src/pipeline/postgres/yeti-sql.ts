@@ -1,8 +1,8 @@
 // Yeti's export SQL on cdr.cdr (`CdrExport#export_sql`), its time-zone statement and the COPY around it.
 import { escapeIdentifier, escapeLiteral } from "pg";
-import { CDR_COLUMNS, headerName } from "../columns";
-import { FILTER_DEFINITIONS, type Filters } from "../filters";
-import { createTimeFormatter, type TimeFormat } from "../time-format";
+import { FILTER_DEFINITIONS, type Filters } from "../../cdr-exports/filters";
+import { CDR_COLUMNS, headerName } from "../../file-format/columns";
+import { createTimeFormatter, type TimeFormat } from "../../file-format/time-format";
 
 /** Where the CDRs are: Yeti's `cdr.cdr` unless CDR_PG_SCHEMA / CDR_PG_TABLE say otherwise. */
 export type CdrTable = { schema: string; table: string };

@@ -1,6 +1,7 @@
 // The export's read side: one keyset-paged SQL scan of `cdrs`, newest first, bound parameters only.
-import { type CsvOptions, type CsvSegment, csvSegments, segmentSql } from "./csv";
-import { type Filters, filtersToSql } from "./filters";
+
+import { type Filters, filtersToSql } from "../cdr-exports/filters";
+import { type CsvOptions, type CsvSegment, csvSegments, segmentSql } from "../file-format/csv";
 
 export type Cursor = { timeStart: number; id: number };
 export type ScanRow = (string | number | null)[];

@@ -1,7 +1,8 @@
 // Where an export reads its CDRs: what a slice of either source (D1, PostgreSQL) is given and gives back.
+
+import type { ExportRow } from "../db/queries/cdr-exports";
+import type { GzipSegments } from "../file-format/gzip-member";
 import type { Cursor } from "./cdr-scan";
-import type { ExportRow } from "./export-store";
-import type { GzipSegments } from "./gzip-member";
 
 /** CDR_SOURCE: `d1` (the default, CDRs pushed through the ingest API) or `postgres` (Yeti's cdr.cdr). */
 export const CDR_SOURCES = ["d1", "postgres"] as const;

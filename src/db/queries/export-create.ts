@@ -1,10 +1,13 @@
 // The create of a customer export in one D1 batch (one transaction): the caller and account check, the
 // Idempotency-Key claim, the insert, and the key's stored export.
 import { sql } from "drizzle-orm";
-import type { Caller } from "../context";
-import { accountInScope, type CallerRow, callerColumns, callerCte } from "../db/queries";
-import { accounts, cdrExports, idempotencyKeys } from "../db/schema";
-import { type D1Handle, rowsOf, statement } from "../db/statement";
+import type { Filters } from "../../cdr-exports/filters";
+import { KEY_LIFETIME_MS } from "../../cdr-exports/idempotency";
+import type { Caller } from "../../context";
+import type { TimeFormat } from "../../file-format/time-format";
+import { accounts, cdrExports, idempotencyKeys } from "../schema";
+import { type D1Handle, rowsOf, statement } from "../statement";
+import { accountInScope, type CallerRow, callerColumns, callerCte } from "./caller";
 import {
   accountView,
   type ExportView,
@@ -12,10 +15,7 @@ import {
   exportView,
   returning,
   withAccount,
-} from "./export-store";
-import type { Filters } from "./filters";
-import { KEY_LIFETIME_MS } from "./idempotency";
-import type { TimeFormat } from "./time-format";
+} from "./cdr-exports";
 
 /** An Idempotency-Key of a create, and the SHA-256 of the request body it comes with. */
 export type KeyClaim = { key: string; fingerprint: string };

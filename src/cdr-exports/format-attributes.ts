@@ -1,6 +1,6 @@
 // An export's time-format and time-zone-name attributes, validated with Yeti's messages (customer and operator create).
 import type { FieldProblem } from "../errors";
-import { isValidTimeZone, TIME_FORMATS, type TimeFormat } from "./time-format";
+import { isValidTimeZone, TIME_FORMATS, type TimeFormat } from "../file-format/time-format";
 
 /** time-format and time-zone-name, validated as Yeti does (absent = with_timezone, UTC). */
 export function exportFormatAttributes(

@@ -1,5 +1,7 @@
 // One slice of an export from Yeti's PostgreSQL: COPY statements of bounded time ranges, newest first.
 import { Client } from "pg";
+import type { Filters } from "../../cdr-exports/filters";
+import type { ExportRow } from "../../db/queries/cdr-exports";
 import { log } from "../../log";
 import {
   PermanentExportError,
@@ -8,8 +10,6 @@ import {
   type SliceResult,
   storedCursor,
 } from "../cdr-source";
-import type { ExportRow } from "../export-store";
-import type { Filters } from "../filters";
 import { copyOut } from "./copy-out";
 import { PgSocket } from "./pg-socket";
 import {

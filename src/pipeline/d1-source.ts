@@ -1,4 +1,8 @@
 // One slice of an export from D1: keyset pages of `cdrs`, newest first, rendered to CSV in the Worker.
+
+import type { ExportRow } from "../db/queries/cdr-exports";
+import { createRowEncoder, csvHeader } from "../file-format/csv";
+import { createTimeFormatter } from "../file-format/time-format";
 import { type Cursor, cursorOf, fetchPage, planScan } from "./cdr-scan";
 import {
   PermanentExportError,
@@ -7,9 +11,6 @@ import {
   type SliceResult,
   storedCursor,
 } from "./cdr-source";
-import { createRowEncoder, csvHeader } from "./csv";
-import type { ExportRow } from "./export-store";
-import { createTimeFormatter } from "./time-format";
 
 export type D1Options = { pageRows: number; neutraliseFormulas: boolean };
 

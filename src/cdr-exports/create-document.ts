@@ -1,9 +1,9 @@
 // The create documents of cdr-exports (customer and operator) as zod schemas: the handlers take their frame
 // (resource type, writable attributes and relationships) from them, and the OpenAPI documents describe them.
 import { z } from "zod";
-import { CDR_COLUMNS } from "./columns";
+import { CDR_COLUMNS } from "../file-format/columns";
+import { TIME_FORMATS } from "../file-format/time-format";
 import { CUSTOMER_FILTERS, FILTER_DEFINITIONS, OPERATOR_FILTERS, REQUIRED_FILTERS } from "./filters";
-import { TIME_FORMATS } from "./time-format";
 
 export const EXPORT_TYPE = "cdr-exports";
 

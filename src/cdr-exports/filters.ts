@@ -1,5 +1,5 @@
 // Export filters: which a customer or an operator may send, how values are normalised, and the SQL they become.
-import { isoMillis, parseFilterTime } from "./time-format";
+import { isoMillis, parseFilterTime } from "../file-format/time-format";
 
 type ValueType = "time" | "bool" | "int" | "string" | "int_list" | "string_list";
 type Op = "gteq" | "lt" | "lteq" | "eq" | "in";

@@ -1,9 +1,9 @@
 // The caller check every customer request's statements share: one CTE that yields the caller's scope row
 // only while its token holds, so a route's reads and writes are gated by it in the same round trip.
 import { type SQL, sql } from "drizzle-orm";
-import type { Caller } from "../context";
-import { accounts, apiAccesses, contractors, revokedSessions } from "./schema";
-import { type D1Handle, frozen, type RowReader, statement } from "./statement";
+import type { Caller } from "../../context";
+import { accounts, apiAccesses, contractors, revokedSessions } from "../schema";
+import { type D1Handle, frozen, type RowReader, statement } from "../statement";
 
 export type CallerRow = { customerId: number; accountIds: number[]; allowRec: boolean };
 

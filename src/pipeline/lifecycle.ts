@@ -2,10 +2,10 @@
 // removes the files here) and the retention sweep.
 import { and, asc, eq, inArray, isNotNull, lt, or } from "drizzle-orm";
 import { db } from "../db/client";
+import type { ExportRow } from "../db/queries/cdr-exports";
 import { cdrExports } from "../db/schema";
 import type { D1Handle } from "../db/statement";
 import { errorFields, log } from "../log";
-import type { ExportRow } from "./export-store";
 import { abortUpload } from "./part-writer";
 import { objectKey } from "./run-export";
 

@@ -1,7 +1,9 @@
 // One invocation's share of an export: claim it, stream CDRs → CSV → gzip → R2 parts, then checkpoint or finish.
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { db } from "../db/client";
+import type { ExportRow } from "../db/queries/cdr-exports";
 import { cdrExports } from "../db/schema";
+import { GZIP_LEVELS, type GzipLevel, GzipSegments, type GzipState } from "../file-format/gzip-member";
 import { errorFields, log } from "../log";
 import { enqueueCallback } from "./callbacks";
 import type { Cursor } from "./cdr-scan";
@@ -13,8 +15,6 @@ import {
   type SliceResult,
 } from "./cdr-source";
 import { readD1Slice } from "./d1-source";
-import type { ExportRow } from "./export-store";
-import { GZIP_LEVELS, type GzipLevel, GzipSegments, type GzipState } from "./gzip-member";
 import { abortUpload, MIN_PART_SIZE, PartWriter } from "./part-writer";
 import { readPostgresSlice } from "./postgres/postgres-source";
 import type { CdrTable } from "./postgres/yeti-sql";

@@ -3,7 +3,7 @@ import { inArray, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { accounts, cdrExports, EXPORT_STATUSES } from "../db/schema";
 import { ApiError } from "../errors";
-import { parseFilterTime, TIME_FORMATS } from "./time-format";
+import { parseFilterTime, TIME_FORMATS } from "../file-format/time-format";
 
 const NUMBER_OPS = ["eq", "not_eq", "gt", "gteq", "lt", "lteq", "in", "not_in"] as const;
 const ENUM_OPS = ["eq", "not_eq", "in", "not_in"] as const;
