@@ -1,6 +1,7 @@
 // CDR ingestion: validates an NDJSON batch whole, then writes it idempotently (by uuid) in one D1 batch.
 import { parseAddress } from "../auth/ip-networks";
 import { CDR_COLUMNS } from "../file-format/columns";
+import { TAIL_SQL } from "../file-format/csv";
 import { parseTimestampMicros } from "../file-format/time-format";
 
 export const MAX_INGEST_BYTES = 32 * 1024 * 1024;
@@ -93,9 +94,12 @@ export function parseNdjson(text: string): { rows: Cell[][]; problems: LineProbl
 }
 
 const quotedColumns = COLUMNS.map((c) => `"${c}"`).join(", ");
-const extracts = COLUMNS.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ");
-// An upsert fed by a SELECT needs the WHERE to parse unambiguously (SQLite's documented quirk).
-const INSERT_SQL = `INSERT INTO cdrs (${quotedColumns}) SELECT ${extracts} FROM json_each(?) WHERE true ON CONFLICT(uuid) DO NOTHING`;
+const extracts = COLUMNS.map((c, i) => `json_extract(value, '$[${i}]') AS "${c}"`).join(", ");
+// Each row's customer-export CSV tail is rendered here, over the values as they are stored (the cells are
+// already of their columns' types), with the scan's own expression. An upsert fed by a SELECT needs the
+// WHERE to parse unambiguously (SQLite's documented quirk).
+const INSERT_SQL = `INSERT INTO cdrs (${quotedColumns}, "csv_tail")
+  SELECT *, ${TAIL_SQL} FROM (SELECT ${extracts} FROM json_each(?)) WHERE true ON CONFLICT(uuid) DO NOTHING`;
 
 function utf8Length(text: string): number {
   let bytes = text.length;

@@ -219,6 +219,8 @@ export const cdrs = sqliteTable(
     localTag: text("local_tag"),
     legaUserAgent: text("lega_user_agent"),
     diversionIn: text("diversion_in"),
+    /** The row's customer-export CSV text after the time columns, rendered at ingest (file-format/csv TAIL_SQL). */
+    csvTail: text("csv_tail"),
   },
   (t) => [
     // The export scan: one account, a time range, newest first, keyset on (time_start, id).
@@ -226,5 +228,7 @@ export const cdrs = sqliteTable(
     index("cdrs_customer_time_idx").on(t.customerId, t.timeStart),
     // Operator exports without an account scan by time alone.
     index("cdrs_time_idx").on(t.timeStart, t.id),
+    // Rows still without csv_tail (ingested before it existed), for the cron's backfill.
+    index("cdrs_csv_tail_missing_idx").on(t.id).where(sql`${t.csvTail} IS NULL`),
   ],
 );
