@@ -4,12 +4,13 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { backfillCsvTails } from "../src/cdrs/backfill";
+import { insertCdrs, parseNdjson } from "../src/cdrs/ingest";
 import { insertExport } from "../src/db/queries/cdr-exports";
 import { customerColumns } from "../src/file-format/columns";
 import { TAIL_SQL } from "../src/file-format/csv";
 import { runExport } from "../src/pipeline/run-export";
 import { type Tenant, tenant } from "./helpers/api";
-import { capturingEnv, gunzipText, ingestCdrs, objectBytes, randomText } from "./helpers/cdrs";
+import { capturingEnv, gunzipText, ingestCdrs, ndjson, objectBytes, randomText } from "./helpers/cdrs";
 
 const DAY = { time_start_gteq: "2025-04-01T00:00:00.000Z", time_start_lt: "2025-04-02T00:00:00.000Z" };
 const ROWS = 40;
@@ -108,5 +109,22 @@ describe("cdrs.csv_tail", () => {
         .bind(t.accountId)
         .run();
     }
+  });
+
+  it("is not stored, nor backfilled, with CDR_STORE_CSV_TAIL=false", async () => {
+    const off = { ...env, CDR_STORE_CSV_TAIL: "false" } as Env;
+    const uuid = crypto.randomUUID();
+    const record = { ...cdr(0), uuid, orig_call_id: "untailed" };
+    const { rows, problems } = parseNdjson(ndjson([record]));
+    expect(problems).toEqual([]);
+    expect(await insertCdrs(off, rows)).toEqual({ inserted: 1, present: 0 });
+    const stored = () =>
+      env.DB.prepare("SELECT csv_tail FROM cdrs WHERE uuid = ?")
+        .bind(uuid)
+        .first<{ csv_tail: string | null }>();
+    expect(await stored()).toEqual({ csv_tail: null });
+    expect(await backfillCsvTails(off)).toBe(0);
+    expect(await stored()).toEqual({ csv_tail: null });
+    expect(await exportText()).toContain('"untailed"');
   });
 });

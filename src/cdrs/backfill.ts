@@ -2,11 +2,13 @@
 // a bounded batch per run, found through the partial index of rows still without it.
 import { TAIL_SQL } from "../file-format/csv";
 import { log } from "../log";
+import { storesCsvTail } from "./ingest";
 
 /** Rows rendered per cron run: ~0.15 s of D1 time locally, far under a query's limits. */
 export const BACKFILL_BATCH = 20_000;
 
 export async function backfillCsvTails(env: Env, limit = BACKFILL_BATCH): Promise<number> {
+  if (!storesCsvTail(env)) return 0;
   const result = await env.DB.prepare(
     `UPDATE cdrs SET csv_tail = ${TAIL_SQL}
       WHERE id IN (SELECT id FROM cdrs WHERE csv_tail IS NULL LIMIT ?)`,
