@@ -19,6 +19,7 @@ import { adminApiAccesses } from "./routes/admin/api-accesses";
 import { adminCdrExports } from "./routes/admin/cdr-exports";
 import { adminCdrs } from "./routes/admin/cdrs";
 import { adminContractors } from "./routes/admin/contractors";
+import { adminCustomerTokens } from "./routes/admin/customer-tokens";
 import { auth } from "./routes/customer/auth";
 import { cdrExports } from "./routes/customer/cdr-exports";
 import { signedDownloads } from "./routes/customer/signed-download";
@@ -86,6 +87,7 @@ admin.route("/accounts", adminAccounts);
 admin.route("/api-accesses", adminApiAccesses);
 admin.route("/cdrs", adminCdrs);
 admin.route("/cdr-exports", adminCdrExports);
+admin.route("/customer-tokens", adminCustomerTokens);
 app.route("/api/rest/admin", admin);
 
 // Swagger UI for both documents, its files served by the Worker.

@@ -7,6 +7,7 @@ import { attributes as accountAttributes } from "../routes/admin/accounts";
 import { ADMIN_BASE } from "../routes/admin/admin-resource";
 import { attributes as apiAccessAttributes } from "../routes/admin/api-accesses";
 import { attributes as contractorAttributes } from "../routes/admin/contractors";
+import { attributes as customerTokenAttributes } from "../routes/admin/customer-tokens";
 import {
   accountResource,
   apiAccessResource,
@@ -274,6 +275,51 @@ function build() {
     responses: { 204: { description: "Deleted." }, ...errors(401, 404) },
   });
 
+  const tokenRequest = z.object({
+    data: z.object({
+      type: z.literal("customer-tokens"),
+      attributes: customerTokenAttributes.optional(),
+      relationships: z.strictObject({
+        customer: writeLinkage("contractors"),
+        accounts: z
+          .object({ data: z.array(z.object({ type: z.literal("accounts"), id: z.string().regex(/^\d+$/) })) })
+          .optional()
+          .meta({ description: "Accounts of the customer the token is limited to; none = all of them." }),
+      }),
+    }),
+  });
+  const tokenResource = z.strictObject({
+    id: z.string().meta({ description: "The customer's id." }),
+    type: z.literal("customer-tokens"),
+    links: z.strictObject({ self: z.string() }),
+    attributes: z.strictObject({
+      token: z.string().meta({ description: 'An HS256 JWT: `aud ["customer-v1"]`, `sub "D"`, `cfg`.' }),
+      "expires-at": z
+        .string()
+        .nullable()
+        .meta({ description: "Its `exp`; null when CUSTOMER_V1_TOKEN_LIFETIME is empty (no expiry)." }),
+    }),
+  });
+  registry.registerPath({
+    method: "post",
+    path: path("/customer-tokens"),
+    tags: ["customer-tokens"],
+    summary: "Mint a customer token",
+    description:
+      "A customer API v1 token for a customer without an API access (Yeti's `sub: \"D\"` token): limited to the accounts given (they must be the customer's) and to `allowed-ips` (default everywhere). Revoke it with the customer's `revoke-tokens`.",
+    security,
+    request: {
+      body: jsonApiBody(registerSchema(registry, "CustomerTokenCreateDocument", tokenRequest)),
+    },
+    responses: {
+      201: jsonApi(
+        "Minted.",
+        registerSchema(registry, "CustomerTokenDocument", z.strictObject({ data: tokenResource })),
+      ),
+      ...errors(400, 401, 413, 415, 422),
+    },
+  });
+
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: {
@@ -286,6 +332,7 @@ function build() {
       ...RESOURCES.map((r) => ({ name: r.type, description: r.description })),
       { name: "cdrs", description: "CDR ingestion." },
       { name: "cdr-exports", description: "Exports with any columns and filters." },
+      { name: "customer-tokens", description: 'Customer API v1 tokens without an API access (`sub: "D"`).' },
     ],
   });
 }

@@ -16,7 +16,8 @@ import { db } from "../../db/client";
 import { checkCaller } from "../../db/queries/caller";
 import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
-import { errorResponses } from "../admin/openapi";
+import { JSON_API } from "../../http/json-api";
+import { errorDocument } from "../../openapi/schemas";
 
 export const auth = new OpenAPIHono<AppEnv>();
 
@@ -51,6 +52,22 @@ const loginForm: JsonSchema = {
     "auth[cookie_auth]": { type: "string", description: "As `cookie_auth` (every string is truthy)." },
   },
 };
+
+const ERRORS: Record<number, string> = {
+  400: "No `auth` (missing, empty, not a hash, or a body Rails does not parse), or malformed JSON.",
+  401: "The login failed (every cause alike), or no valid session.",
+  413: "Payload too large.",
+  429: "Too many login attempts; `Retry-After` says when to try again.",
+};
+
+function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: ERRORS[s] ?? "", content: { [JSON_API]: { schema: errorDocument } } },
+    ]),
+  );
+}
 
 /** Yeti's login failure (JSONAPI::Exceptions::AuthenticationFailed), one answer for every cause. */
 function authenticationFailed(): ApiError {
@@ -87,8 +104,7 @@ const login = createRoute({
   },
   responses: {
     201: {
-      description:
-        'Logged in: `{"jwt": ...}`; with `cookie_auth` an empty body and the session cookie.',
+      description: 'Logged in: `{"jwt": ...}`; with `cookie_auth` an empty body and the session cookie.',
       headers: cookieHeader,
       content: { "application/json": { schema: z.strictObject({ jwt: z.string() }) } },
     },
