@@ -300,7 +300,9 @@ describe("POST /auth: the body as Rails reads it", () => {
     const res = await postAuth(bare);
     expect(res.status, await res.clone().text()).toBe(201);
     expect(decodeJwt((await json<{ jwt: string }>(res)).jwt).sub).toBe(a.id);
-    const cookie = await postAuth(JSON.stringify({ login: a.login, password: PASSWORD, cookie_auth: "true" }));
+    const cookie = await postAuth(
+      JSON.stringify({ login: a.login, password: PASSWORD, cookie_auth: "true" }),
+    );
     expect(cookie.status).toBe(201);
     expect(sessionSetCookie(cookie)).not.toBeNull();
     // The JSON:API media type is not in the wrapper's formats: no auth.

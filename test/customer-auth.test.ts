@@ -430,7 +430,6 @@ describe("customer API: the session cookie", () => {
     const t = await tenant();
     await expect401(await get({ Authorization: "Bearer garbage", Cookie: `${COOKIE}=${t.jwt}` }));
   });
-
 });
 
 describe("customer API: the API access's allowed source networks (CF-Connecting-IP), on every request", () => {

@@ -4,7 +4,7 @@
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { newSessionId, issueToken } from "../../auth/customer-token";
+import { issueToken, newSessionId } from "../../auth/customer-token";
 import { ALL_NETWORKS, formatNetwork, parseNetwork } from "../../auth/ip-networks";
 import { issueTime } from "../../auth/revocation";
 import type { AppEnv } from "../../context";
