@@ -141,7 +141,8 @@ export function wallClockToInstant(wallMs: number, timeZone: string | null): num
   const afterPast = offsetMs(afterTime) === after;
   if (!beforePast && !afterPast) return beforeTime;
   if (beforePast && afterPast) return afterTime;
-  return beforeTime > afterTime ? beforeTime : afterTime;
+  // Spring-forward's "before" reading and fall-back's "after" reading are both the later instant.
+  return Math.max(beforeTime, afterTime);
 }
 
 const lookups = new Map<string, (utcMs: number) => number>();

@@ -8,7 +8,7 @@ import { ACCOUNT } from "../../scripts/pg/fixture.mjs";
 import worker from "../../src/index";
 import { ADMIN, ADMIN_TOKEN, CUSTOMER, customer, JSON_API, json } from "../helpers/api";
 import { gunzipText, NDJSON, postCdrs } from "../helpers/cdrs";
-import { CASES, type CaseName, type PgCase } from "./cases";
+import { CASES, type CaseName } from "./cases";
 import { envWith, expected, expectPsqlFile, exportCase, postgres, titled, yetiCustomer } from "./helpers";
 
 let auth: string;
