@@ -205,6 +205,7 @@ describe("POST /auth: cookie_auth", () => {
     for (const [name, value, answer] of cases) {
       const res = await postAuth(
         JSON.stringify({ auth: { login: a.login, password: PASSWORD, cookie_auth: value } }),
+        { ip: uniqueIPv4() },
       );
       expect(res.status, name).toBe(201);
       expect(sessionSetCookie(res) !== null, name).toBe(answer === "cookie");
@@ -215,6 +216,7 @@ describe("POST /auth: cookie_auth", () => {
     // Rails wraps nothing when `auth` is present, so a top-level cookie_auth is not a parameter.
     const outside = await postAuth(
       JSON.stringify({ auth: { login: a.login, password: PASSWORD }, cookie_auth: true }),
+      { ip: uniqueIPv4() },
     );
     expect(outside.status).toBe(201);
     expect(sessionSetCookie(outside)).toBeNull();
@@ -289,7 +291,7 @@ describe("POST /auth: the body as Rails reads it", () => {
     const a = await loginAccess({ login: unique("CaseLogin") });
     expect((await login(a.login, PASSWORD)).status).toBe(201);
     for (const other of [a.login.toLowerCase(), a.login.toUpperCase(), ` ${a.login}`]) {
-      const res = await login(other, PASSWORD);
+      const res = await login(other, PASSWORD, { ip: uniqueIPv4() });
       expect(await res.json()).toEqual({ errors: [LOGIN_FAILED] });
     }
   });
@@ -381,7 +383,7 @@ describe("POST /auth: the body as Rails reads it", () => {
       { auth: { cookie_auth: true } },
     ];
     for (const body of bodies) {
-      const res = await postAuth(JSON.stringify(body));
+      const res = await postAuth(JSON.stringify(body), { ip: uniqueIPv4() });
       expect(res.status, JSON.stringify(body)).toBe(401);
       expect(await res.json()).toEqual({ errors: [LOGIN_FAILED] });
     }
