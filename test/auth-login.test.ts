@@ -744,3 +744,19 @@ describe.concurrent("rate limits", () => {
     );
   });
 });
+
+describe("the /auth routes' OpenAPI definitions", () => {
+  it("generate the three operations, the login body's media types and its error responses", async () => {
+    const { auth } = await import("../src/routes/customer/auth");
+    const doc = auth.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "auth", version: "v1" } });
+    const path = doc.paths?.["/"];
+    expect(Object.keys(path ?? {}).sort()).toEqual(["delete", "get", "post"]);
+    expect(
+      Object.keys(
+        path?.post?.requestBody && "content" in path.post.requestBody ? path.post.requestBody.content : {},
+      ),
+    ).toEqual(["application/json", JSON_API, "application/x-www-form-urlencoded", "multipart/form-data"]);
+    expect(Object.keys(path?.post?.responses ?? {})).toEqual(["201", "400", "401", "413", "429"]);
+    expect(Object.keys(path?.get?.responses ?? {})).toEqual(["200", "401"]);
+  });
+});

@@ -135,7 +135,8 @@ auth.openapi(login, async (c) => {
           .where(eq(apiAccesses.login, params.login))
           .get();
   // Verify against a dummy hash when the login is unknown (or no password came), so every failure takes the
-  // same time. PostgreSQL compares Yeti's logins byte for byte: the query's match is checked again in JS.
+  // same time. Logins compare byte for byte, as in Yeti's PostgreSQL: checked again here so that no column
+  // collation (NOCASE) can ever widen the match.
   const { ok, needsRehash } = await verifyPassword(
     params.password ?? "",
     access?.passwordHash ?? DUMMY_PASSWORD_HASH,
