@@ -1,19 +1,20 @@
 // Operator API `customer-tokens` (Yeti's Api::Rest::Admin::CustomerTokensController with CustomerTokenForm):
 // mints a `sub: "D"` customer API v1 token for a customer, optionally limited to some of its accounts and
 // to source networks, without an API access record.
+import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { Hono } from "hono";
 import { z } from "zod";
 import { issueToken, newSessionId } from "../../auth/customer-token";
 import { ALL_NETWORKS, formatNetwork, parseNetwork } from "../../auth/ip-networks";
 import { issueTime } from "../../auth/revocation";
-import type { AppEnv } from "../../context";
 import { db } from "../../db/client";
 import { accounts, contractors } from "../../db/schema";
 import { validationError } from "../../errors";
 import { isoMillis } from "../../file-format/time-format";
 import { isPlainObject, jsonApi } from "../../http/json-api";
+import { writeLinkage } from "../../openapi/schemas";
 import { ADMIN_BASE, blank, invalid, linkedId, readWrite } from "./admin-resource";
+import { adminRouter, answer, documentBody, errors, jsonApiResponse, SECURITY } from "./openapi";
 
 const CUSTOMER = "/data/relationships/customer";
 const ACCOUNTS = "/data/relationships/accounts";
@@ -49,7 +50,50 @@ function accountIds(relationships: Record<string, unknown>): number[] {
   return [...new Set(ids)].sort((a, b) => a - b);
 }
 
-export const adminCustomerTokens = new Hono<AppEnv>().post("/", async (c) => {
+const createDocument = z.object({
+  data: z.object({
+    type: z.literal("customer-tokens"),
+    attributes: attributes.strict().optional(),
+    relationships: z.strictObject({
+      customer: writeLinkage("contractors"),
+      accounts: z
+        .object({ data: z.array(z.object({ type: z.literal("accounts"), id: z.string().regex(/^\d+$/) })) })
+        .optional()
+        .meta({ description: "Accounts of the customer the token is limited to; none = all of them." }),
+    }),
+  }),
+});
+
+const tokenDocument = z.strictObject({
+  data: z.strictObject({
+    id: z.string().meta({ description: "The customer's id." }),
+    type: z.literal("customer-tokens"),
+    links: z.strictObject({ self: z.string() }),
+    attributes: z.strictObject({
+      token: z.string().meta({ description: 'An HS256 JWT: `aud ["customer-v1"]`, `sub "D"`, `cfg`.' }),
+      "expires-at": z
+        .string()
+        .nullable()
+        .meta({ description: "Its `exp`; null when CUSTOMER_V1_TOKEN_LIFETIME is empty (no expiry)." }),
+    }),
+  }),
+});
+
+export const adminCustomerTokens = adminRouter();
+
+const mint = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["customer-tokens"],
+  summary: "Mint a customer token",
+  description:
+    "A customer API v1 token for a customer without an API access (Yeti's `sub: \"D\"` token): limited to the accounts given (they must be the customer's) and to `allowed-ips` (default everywhere). Revoke it with the customer's `revoke-tokens`.",
+  security: SECURITY,
+  request: { body: documentBody(createDocument) },
+  responses: { 201: jsonApiResponse("Minted.", tokenDocument), ...errors(400, 401, 413, 415, 422) },
+});
+
+adminCustomerTokens.openapi(mint, async (c) => {
   const { attributes: a, input } = await readWrite(c, "customer-tokens", attributes, [
     "customer",
     "accounts",
@@ -90,16 +134,18 @@ export const adminCustomerTokens = new Hono<AppEnv>().post("/", async (c) => {
     iat: issueTime([customer.revokedAt]),
     session: newSessionId(),
   });
-  return jsonApi(
-    c,
-    {
-      data: {
-        id: String(customerId),
-        type: "customer-tokens",
-        links: { self: `${new URL(c.req.url).origin}${ADMIN_BASE}/customer-tokens/${customerId}` },
-        attributes: { token, "expires-at": exp === null ? null : isoMillis(exp * 1000) },
+  return answer(
+    jsonApi(
+      c,
+      {
+        data: {
+          id: String(customerId),
+          type: "customer-tokens",
+          links: { self: `${new URL(c.req.url).origin}${ADMIN_BASE}/customer-tokens/${customerId}` },
+          attributes: { token, "expires-at": exp === null ? null : isoMillis(exp * 1000) },
+        },
       },
-    },
-    201,
+      201,
+    ),
   );
 });
