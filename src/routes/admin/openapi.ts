@@ -31,13 +31,14 @@ export const idParams = z.object({
   id: z.string().openapi({ param: { description: "The record's integer id." }, example: "1" }),
 });
 
-/** `page[number]`, `page[size]` (read by parsePage, as Yeti's paginator reads them). */
+/** `page[number]`, `page[size]` as sent (a repeated key arrives as a list), read by parsePage. */
+const pageValue = z.union([z.string(), z.array(z.string())]).optional();
 export const pageParams = z.object({
-  "page[number]": z.string().optional().openapi({ description: "The page, from 1.", example: "1" }),
-  "page[size]": z
-    .string()
-    .optional()
-    .openapi({ description: "Records a page; default 50, at most 1000.", example: "50" }),
+  "page[number]": pageValue.openapi({ description: "The page, from 1.", example: "1" }),
+  "page[size]": pageValue.openapi({
+    description: "Records a page; default 50, at most 1000.",
+    example: "50",
+  }),
 });
 
 /** The shared error responses (components registered by adminOpenApiDocument). */
