@@ -11,14 +11,9 @@ import { cors } from "./http/cors";
 import { BOOKMARK_HEADER, d1Session } from "./http/d1-session";
 import { JSON_API, MAX_BODY_BYTES, origin } from "./http/json-api";
 import { errorFields, log } from "./log";
-import { adminOpenApiDocument } from "./openapi/admin-document";
 import { customerOpenApiDocument } from "./openapi/customer-document";
 import { DOCS_BASE, docs } from "./openapi/docs-page";
-import { adminAccounts } from "./routes/admin/accounts";
-import { adminApiAccesses } from "./routes/admin/api-accesses";
-import { adminCdrExports } from "./routes/admin/cdr-exports";
-import { adminCdrs } from "./routes/admin/cdrs";
-import { adminContractors } from "./routes/admin/contractors";
+import { adminRoutes, operatorOpenApiDocument } from "./routes/admin/admin-api";
 import { auth } from "./routes/customer/auth";
 import { cdrExports } from "./routes/customer/cdr-exports";
 import { signedDownloads } from "./routes/customer/signed-download";
@@ -80,12 +75,9 @@ app.route("/api/rest/customer/v1", customer);
 
 const admin = new Hono<AppEnv>();
 admin.use(adminAuth);
-admin.get("/openapi.json", (c) => c.json(adminOpenApiDocument(origin(c))));
-admin.route("/contractors", adminContractors);
-admin.route("/accounts", adminAccounts);
-admin.route("/api-accesses", adminApiAccesses);
-admin.route("/cdrs", adminCdrs);
-admin.route("/cdr-exports", adminCdrExports);
+// Generated from the routes' definitions (src/routes/admin/*).
+admin.get("/openapi.json", (c) => c.json(operatorOpenApiDocument(origin(c))));
+admin.route("/", adminRoutes);
 app.route("/api/rest/admin", admin);
 
 // Swagger UI for both documents, its files served by the Worker.
