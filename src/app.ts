@@ -19,6 +19,7 @@ import { adminApiAccesses } from "./routes/admin/api-accesses";
 import { adminCdrExports } from "./routes/admin/cdr-exports";
 import { adminCdrs } from "./routes/admin/cdrs";
 import { adminContractors } from "./routes/admin/contractors";
+import { customerAccounts } from "./routes/customer/accounts";
 import { auth } from "./routes/customer/auth";
 import { cdrExports } from "./routes/customer/cdr-exports";
 import { signedDownloads } from "./routes/customer/signed-download";
@@ -74,6 +75,7 @@ const customer = new Hono<AppEnv>();
 // The API description (no auth: it holds nothing a customer may not see).
 customer.get("/openapi.json", (c) => c.json(customerOpenApiDocument(origin(c))));
 customer.route("/auth", auth);
+customer.route("/accounts", customerAccounts);
 customer.route("/cdr-exports", cdrExports);
 customer.route("/cdr-export-files", signedDownloads);
 app.route("/api/rest/customer/v1", customer);

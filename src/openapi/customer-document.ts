@@ -4,10 +4,11 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-ope
 import { z } from "zod";
 import { SESSION_COOKIE } from "../auth/customer-auth";
 import { customerCreateDocument } from "../cdr-exports/create-document";
-import { listFilters, SORTABLE } from "../cdr-exports/list-filters";
+import { CDR_EXPORTS } from "../cdr-exports/resource";
 import { EXPORT_STATUSES } from "../db/schema";
 import { TIME_FORMATS } from "../file-format/time-format";
-import { CUSTOMER_BASE } from "../routes/customer/cdr-export-resource";
+import { describeFilters } from "../http/jsonapi/filters";
+import { CUSTOMER_BASE } from "../routes/customer/account-resource";
 import {
   accountLinkageDocument,
   customerAccountDocument,
@@ -71,7 +72,7 @@ const FILTER_VALUES: Record<string, { schema: z.ZodType; what: string }> = {
 
 function filterQuery(): Record<string, z.ZodType> {
   const shape: Record<string, z.ZodType> = {};
-  for (const { name, field, op, list } of listFilters()) {
+  for (const { name, field, op, list } of describeFilters(CDR_EXPORTS.filters)) {
     const value = FILTER_VALUES[field];
     if (!value) throw new Error(`the API description has no value schema for list filter field ${field}`);
     const verb = op === null ? "is one of" : OPERATORS[op];
@@ -262,7 +263,7 @@ function build() {
           .string()
           .optional()
           .meta({
-            description: `Comma-separated attributes, \`-\` for descending: ${Object.keys(SORTABLE).join(", ")}. Default \`-created-at\`.`,
+            description: `Comma-separated attributes, \`-\` for descending: ${CDR_EXPORTS.sortable.join(", ")} (dasherized or underscored). Default \`-created-at\`.`,
             example: "-created-at",
           }),
         include,
