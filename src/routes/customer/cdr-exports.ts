@@ -12,6 +12,7 @@ import { customerGrant, downloadLink } from "../../cdr-exports/signed-url";
 import type { AppContext, AppEnv, CustomerScope } from "../../context";
 import { checkCaller } from "../../db/queries/caller";
 import {
+  type AccountView,
   type ExportView,
   type exportView,
   findScopedExport,
@@ -20,9 +21,9 @@ import {
   type SortKey,
 } from "../../db/queries/cdr-exports";
 import { createExport } from "../../db/queries/export-create";
-import { ApiError, validationError } from "../../errors";
+import { ApiError } from "../../errors";
 import { jsonApi, origin } from "../../http/json-api";
-import { recordNotFound } from "../../http/jsonapi/errors";
+import { recordNotFound, validationErrors } from "../../http/jsonapi/errors";
 import { filterConditions } from "../../http/jsonapi/filters";
 import { pageLinks, readQuery, type SortCriterion, verifyUuid } from "../../http/jsonapi/request";
 import { configuredSource } from "../../pipeline/cdr-source";
@@ -30,7 +31,7 @@ import { holdsFiles, removeFiles } from "../../pipeline/lifecycle";
 import { enqueueExport } from "../../pipeline/queue";
 import { ACCOUNTS, accountResource, CUSTOMER_BASE } from "./account-resource";
 import { exportResource } from "./cdr-export-resource";
-import { createProblems, readCreateRequest } from "./create-request";
+import { type CreateRequest, createProblems, formValid, readCreateRequest } from "./create-request";
 import { downloadResponse } from "./download";
 
 export const cdrExports = new Hono<AppEnv>();
@@ -67,11 +68,20 @@ function limitCreation(env: Env, customerId: number): Promise<void> {
   return enforceRateLimit(env.EXPORT_RATE_LIMITER, `customer:${customerId}`, 60);
 }
 
+/** The created export's document, with `include=account` and sparse fieldsets as on show. */
+function createdDocument(c: AppContext, request: CreateRequest, row: ExportView, account: AccountView | null) {
+  const base = origin(c);
+  const data = exportResource(base, row, account, { fieldsets: request.fieldsets, withData: request.include });
+  return request.include && account
+    ? { data, included: [accountResource(base, account, request.fieldsets)] }
+    : { data };
+}
+
 cdrExports.post("/", async (c) => {
   let customerId = await creationCustomer(c);
   await limitCreation(c.env, customerId);
   const request = await beforeRoundTrip(c, () => readCreateRequest(c));
-  const valid = request.problems.length === 0 && !request.accountMissing;
+  const valid = formValid(request);
   // Twice at most: a second time only when the access has moved to another customer since this isolate
   // last saw it (nothing was written for the customer counted first).
   for (let attempt = 1; ; attempt++) {
@@ -84,7 +94,7 @@ cdrExports.post("/", async (c) => {
     });
     const scope = authorize(c, outcome.caller);
     const problems = createProblems(request, outcome.accountFound);
-    if (problems.length) throw validationError(problems);
+    if (problems.length) throw validationErrors(problems);
     if (scope.customerId !== customerId && attempt === 1) {
       customerId = scope.customerId;
       await limitCreation(c.env, customerId);
@@ -93,11 +103,12 @@ cdrExports.post("/", async (c) => {
     if (outcome.created) {
       // Sent after the answer: the export is stored, and a lost send is caught by the sweeper either way.
       c.executionCtx.waitUntil(enqueueExport(c.env, outcome.created.uuid, c.get("requestId")));
-      return jsonApi(c, { data: exportResource(origin(c), outcome.created, null) }, 201);
+      return jsonApi(c, createdDocument(c, request, outcome.created, outcome.account), 201);
     }
     // The key of an earlier request: the same body gets that request's export, another body a 422.
     if (outcome.stored?.found && request.key?.fingerprint === outcome.stored.fingerprint) {
-      return jsonApi(c, { data: exportResource(origin(c), outcome.stored.found.export, null) }, 201);
+      const { export: stored, account } = outcome.stored.found;
+      return jsonApi(c, createdDocument(c, request, stored, account), 201);
     }
     if (outcome.stored) throw keyReused();
     throw new Error(`create wrote nothing (${IDEMPOTENCY_KEY_HEADER} ${request.key ? "sent" : "absent"})`);
