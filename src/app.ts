@@ -36,7 +36,8 @@ const SECURITY_HEADERS: Record<string, string> = {
 const INGEST_PATH = "/api/rest/admin/cdrs";
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
-export const app = new Hono<AppEnv>();
+// strict: false — `/cdr-exports/` is the same route as `/cdr-exports`, as in Rails.
+export const app = new Hono<AppEnv>({ strict: false });
 
 app.use(async (c, next) => {
   const given = c.req.header("X-Request-Id");
@@ -98,7 +99,9 @@ function render(c: Context<AppEnv>, status: number, errors: unknown[], headers: 
 }
 
 app.notFound((c) =>
-  render(c, 404, [{ status: "404", title: "Not Found", detail: "No route matches this request." }]),
+  render(c, 404, [
+    { title: "Not Found", detail: "No route matches this request.", code: "404", status: "404" },
+  ]),
 );
 
 app.onError((error, c) => {

@@ -1,7 +1,13 @@
 // The customer create's form (Yeti's CustomerApi::CdrExportForm over CdrExport and its FiltersModel): how
 // the attributes are cast, which filters are kept, and the 422 messages in the order Yeti reports them.
 import type { FieldProblem } from "../errors";
-import { isoMillis, isValidTimeZone, parseFilterTime, TIME_FORMATS, type TimeFormat } from "../file-format/time-format";
+import {
+  isoMillis,
+  isValidTimeZone,
+  parseFilterTime,
+  TIME_FORMATS,
+  type TimeFormat,
+} from "../file-format/time-format";
 import type { Filters } from "./filters";
 
 type Cast = "datetime" | "integer" | "boolean" | "string" | "list";
@@ -22,9 +28,18 @@ const FILTERS_MODEL: ReadonlyArray<readonly [string, Cast]> = [
   ["customer_auth_id_eq", "integer"],
   ["customer_auth_external_id_eq", "integer"],
   ["failed_resource_type_id_eq", "integer"],
-  ...["src_prefix_in", "dst_prefix_in", "src_prefix_routing", "dst_prefix_routing", "src_prefix_out", "dst_prefix_out"].flatMap(
-    (n) => [[`${n}_contains`, "string"] as const, [`${n}_eq`, "string"] as const, [`${n}_in`, "list"] as const],
-  ),
+  ...[
+    "src_prefix_in",
+    "dst_prefix_in",
+    "src_prefix_routing",
+    "dst_prefix_routing",
+    "src_prefix_out",
+    "dst_prefix_out",
+  ].flatMap((n) => [
+    [`${n}_contains`, "string"] as const,
+    [`${n}_eq`, "string"] as const,
+    [`${n}_in`, "list"] as const,
+  ]),
   ["src_country_id_eq", "integer"],
   ["dst_country_id_eq", "integer"],
   ["routing_tag_ids_include", "integer"],
@@ -83,7 +98,12 @@ function cast(type: Cast, value: unknown): Filters[string] | null {
     case "integer": {
       if (value === true) return 1;
       if (value === false) return 0;
-      const n = typeof value === "number" ? Math.trunc(value) : typeof value === "string" && value.trim() !== "" ? rubyToI(value) : null;
+      const n =
+        typeof value === "number"
+          ? Math.trunc(value)
+          : typeof value === "string" && value.trim() !== ""
+            ? rubyToI(value)
+            : null;
       return n !== null && Number.isSafeInteger(n) ? n : null;
     }
     case "string": {
@@ -94,7 +114,9 @@ function cast(type: Cast, value: unknown): Filters[string] | null {
     }
     case "list": {
       const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(/[,\r\n]+/) : [];
-      const kept = items.map((v) => (typeof v === "object" ? "" : rubyString(v).trim())).filter((v) => v !== "");
+      const kept = items
+        .map((v) => (typeof v === "object" ? "" : rubyString(v).trim()))
+        .filter((v) => v !== "");
       return kept.length ? kept : null;
     }
   }
@@ -164,7 +186,13 @@ export function customerForm(attributes: Record<string, unknown>): CustomerForm 
   const timeZoneName = zone === undefined || zone === null ? null : rubyString(zone);
   const zoneProblems: FieldProblem[] =
     timeZoneName && timeZoneName.trim() !== "" && !isValidTimeZone(timeZoneName)
-      ? [{ key: "time-zone-name", message: "is not included in the list", pointer: "/data/attributes/time-zone-name" }]
+      ? [
+          {
+            key: "time-zone-name",
+            message: "is not included in the list",
+            pointer: "/data/attributes/time-zone-name",
+          },
+        ]
       : [];
 
   const notAllowed = FILTERS_MODEL.map(([name]) => name).filter(
@@ -176,10 +204,15 @@ export function customerForm(attributes: Record<string, unknown>): CustomerForm 
   const formatText = format === null || format === undefined ? "" : rubyString(format);
   const formatProblems: FieldProblem[] = [];
   const pointer = "/data/attributes/time-format";
-  if (formatText.trim() === "") formatProblems.push({ key: "time-format", message: "can't be blank", pointer });
+  if (formatText.trim() === "")
+    formatProblems.push({ key: "time-format", message: "can't be blank", pointer });
   const formats: readonly string[] = TIME_FORMATS;
   if (!formats.includes(formatText)) {
-    formatProblems.push({ key: "time-format", message: `is not included in the list: ${TIME_FORMATS.join(", ")}`, pointer });
+    formatProblems.push({
+      key: "time-format",
+      message: `is not included in the list: ${TIME_FORMATS.join(", ")}`,
+      pointer,
+    });
   }
 
   // The resource's `filters` is `as_json.slice(*ALLOWED_FILTERS)`: in the list's order.

@@ -69,9 +69,17 @@ function limitCreation(env: Env, customerId: number): Promise<void> {
 }
 
 /** The created export's document, with `include=account` and sparse fieldsets as on show. */
-function createdDocument(c: AppContext, request: CreateRequest, row: ExportView, account: AccountView | null) {
+function createdDocument(
+  c: AppContext,
+  request: CreateRequest,
+  row: ExportView,
+  account: AccountView | null,
+) {
   const base = origin(c);
-  const data = exportResource(base, row, account, { fieldsets: request.fieldsets, withData: request.include });
+  const data = exportResource(base, row, account, {
+    fieldsets: request.fieldsets,
+    withData: request.include,
+  });
   return request.include && account
     ? { data, included: [accountResource(base, account, request.fieldsets)] }
     : { data };
