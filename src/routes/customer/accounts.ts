@@ -4,27 +4,16 @@ import { Hono } from "hono";
 import { authorize, customerAuth } from "../../auth/customer-auth";
 import type { AppContext, AppEnv } from "../../context";
 import { findScopedAccount, listScopedAccounts } from "../../db/queries/accounts";
-import { checkCaller } from "../../db/queries/caller";
 import type { accountView, SortKey } from "../../db/queries/cdr-exports";
-import { ApiError } from "../../errors";
 import { jsonApi, origin } from "../../http/json-api";
 import { recordNotFound } from "../../http/jsonapi/errors";
 import { filterConditions } from "../../http/jsonapi/filters";
 import { pageLinks, readQuery, type SortCriterion, verifyUuid } from "../../http/jsonapi/request";
 import { ACCOUNT_SORT_KEYS, ACCOUNTS, accountResource, CUSTOMER_BASE } from "./account-resource";
+import { beforeRoundTrip } from "./round-trip";
 
 export const customerAccounts = new Hono<AppEnv>();
 customerAccounts.use(customerAuth);
-
-/** A 4xx of reading the request is answered once the caller is checked, so a refused token gets its 401. */
-async function beforeRoundTrip<T>(c: AppContext, read: () => T): Promise<T> {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof ApiError) authorize(c, await checkCaller(c.get("d1"), c.get("caller")));
-    throw error;
-  }
-}
 
 const DECIMALS = new Set(["balance", "min_balance", "max_balance", "destination_rate_limit"]);
 

@@ -21,7 +21,6 @@ import {
   type SortKey,
 } from "../../db/queries/cdr-exports";
 import { createExport } from "../../db/queries/export-create";
-import { ApiError } from "../../errors";
 import { jsonApi, origin } from "../../http/json-api";
 import { recordNotFound, validationErrors } from "../../http/jsonapi/errors";
 import { filterConditions } from "../../http/jsonapi/filters";
@@ -33,24 +32,10 @@ import { ACCOUNTS, accountResource, CUSTOMER_BASE } from "./account-resource";
 import { exportResource } from "./cdr-export-resource";
 import { type CreateRequest, createProblems, formValid, readCreateRequest } from "./create-request";
 import { downloadResponse } from "./download";
+import { beforeRoundTrip } from "./round-trip";
 
 export const cdrExports = new Hono<AppEnv>();
 cdrExports.use(customerAuth);
-
-/**
- * Runs what reads the request; a 4xx it throws is answered once the caller is checked (one round trip),
- * so a refused token still gets its 401 first.
- */
-async function beforeRoundTrip<T>(c: AppContext, read: () => T | Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof ApiError && !c.get("customer")) {
-      authorize(c, await checkCaller(c.get("d1"), c.get("caller")));
-    }
-    throw error;
-  }
-}
 
 /**
  * The customer whose creation limit this request counts against, known before any query for a `sub: "D"`
