@@ -340,6 +340,11 @@ describe("POST /cdr-exports: 422 validation errors (Yeti's messages, in Yeti's o
       ],
     ],
     [
+      "a NUL in a string filter: refused, not dropped (PostgreSQL text cannot hold it)",
+      (t) => createBody(t.accountUuid, { filters: { ...RANGE, src_prefix_routing_eq: "1\u00002" } }),
+      () => [problem("filters", "src_prefix_routing_eq is invalid", FILTERS)],
+    ],
+    [
       "a known-not-allowed key that is null is no error",
       (t) =>
         createBody(t.accountUuid, { filters: { ...RANGE, customer_id_eq: null, src_prefix_routing_eq: "" } }),
@@ -401,6 +406,15 @@ describe("POST /cdr-exports: 422 validation errors (Yeti's messages, in Yeti's o
       expect(await rejected(t, body(t, stranger))).toEqual(errors(t));
     },
   );
+
+  it("an account of a contractor that is not a customer, or outside the access's account-ids: is invalid", async () => {
+    const t = await tenant({ restrictToFirstAccount: true });
+    const vendor = await createContractor({ customer: false, vendor: true });
+    const account = await createAccount(vendor.id);
+    for (const uuid of [account.attributes.uuid as string, t.otherAccountUuid]) {
+      expect(await rejected(t, createBody(uuid))).toEqual([problem("account", "is invalid", ACCOUNT)]);
+    }
+  });
 
   it("a known-not-allowed key that is null, and a blank prefix, are dropped: 201", async () => {
     const t = await tenant();

@@ -109,8 +109,7 @@ function cast(type: Cast, value: unknown): Filters[string] | null {
     case "string": {
       if (typeof value === "object") return null;
       const text = rubyString(value);
-      // PostgreSQL text cannot hold NUL; Yeti's statement would fail on it.
-      return text.trim() === "" || text.includes("\u0000") ? null : text;
+      return text.trim() === "" ? null : text;
     }
     case "list": {
       const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(/[,\r\n]+/) : [];
@@ -170,6 +169,8 @@ export function customerForm(attributes: Record<string, unknown>): CustomerForm 
     const cast_ = cast(type, value);
     if (cast_ !== null) filled.set(key, cast_);
   }
+  // PostgreSQL text cannot hold NUL (Yeti's statement would fail on it): refused, never silently dropped.
+  const unstorable = [...filled].filter(([, v]) => JSON.stringify(v).includes("\\u0000")).map(([k]) => k);
   const modelFilters: FieldProblem[] = [];
   // FiltersModel#blank?: every attribute blank (false is blank in Ruby).
   const blank = [...filled.values()].every((v) => v === false);
@@ -181,6 +182,7 @@ export function customerForm(attributes: Record<string, unknown>): CustomerForm 
       modelFilters.push(filtersProblem("requires time_start_lt"));
     }
   }
+  for (const key of unstorable) modelFilters.push(filtersProblem(`${key} is invalid`));
 
   const zone = attributes["time-zone-name"];
   const timeZoneName = zone === undefined || zone === null ? null : rubyString(zone);

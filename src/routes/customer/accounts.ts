@@ -2,7 +2,7 @@
 // list and show, each one D1 round trip with the caller check inside.
 import { Hono } from "hono";
 import { authorize, customerAuth } from "../../auth/customer-auth";
-import type { AppContext, AppEnv } from "../../context";
+import type { AppEnv } from "../../context";
 import { findScopedAccount, listScopedAccounts } from "../../db/queries/accounts";
 import type { accountView, SortKey } from "../../db/queries/cdr-exports";
 import { jsonApi, origin } from "../../http/json-api";

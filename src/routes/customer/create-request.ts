@@ -3,6 +3,7 @@
 // then the form (422s), the Idempotency-Key and the body's fingerprint. Whether the account is the caller's
 // is the create's round trip to tell.
 
+import { CUSTOMER_CREATE_FRAME } from "../../cdr-exports/create-document";
 import { customerForm } from "../../cdr-exports/customer-form";
 import { bodyFingerprint, IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from "../../cdr-exports/idempotency";
 import { CDR_EXPORTS } from "../../cdr-exports/resource";
@@ -18,11 +19,16 @@ import { ACCOUNTS } from "./account-resource";
 
 export const ACCOUNT_POINTER = "/data/relationships/account";
 
-/** CdrExportResource.creatable_fields: filters, account, time_format, time_zone_name. */
+/**
+ * CdrExportResource.creatable_fields (filters, account, time_format, time_zone_name), taken from the create
+ * document's schema that the API description shows, so the two cannot drift.
+ */
 const CREATABLE: CreatableSpec = {
-  type: CDR_EXPORTS.type,
-  attributes: ["filters", "time-format", "time-zone-name"],
-  relationships: { account: "accounts" },
+  type: CUSTOMER_CREATE_FRAME.type,
+  attributes: CUSTOMER_CREATE_FRAME.attributes,
+  relationships: Object.fromEntries(
+    CUSTOMER_CREATE_FRAME.relationships.map((name) => [name, CDR_EXPORTS.relationships[name] as string]),
+  ),
 };
 
 export type CreateRequest = {
