@@ -1,6 +1,7 @@
 // What jsonapi-resources 0.9's RequestParser reads from a GET's query (lib/jsonapi/request_parser.rb,
 // paginator.rb): sparse fieldsets, include, sort, paged paging; each resource declares what it allows.
 import { ApiError } from "../../errors";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../paging";
 import { badRequest, type GemError, gemErrors } from "./errors";
 import { type FilterSpec, parseFilters, type RequestedFilter } from "./filters";
 import { csvLine, dasherize, type Param, railsParams, rubyToI, toQuery, underscore } from "./params";
@@ -111,9 +112,6 @@ export function parseSort(raw: Param | undefined, resource: ResourceSpec): SortC
     return { field, descending };
   });
 }
-
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 1000;
 
 export type Page = { number: number; size: number; offset: number };
 
