@@ -14,6 +14,7 @@ import { errorFields, log } from "./log";
 import { customerOpenApiDocument } from "./openapi/customer-document";
 import { DOCS_BASE, docs } from "./openapi/docs-page";
 import { adminRoutes, operatorOpenApiDocument } from "./routes/admin/admin-api";
+import { customerAccounts } from "./routes/customer/accounts";
 import { auth } from "./routes/customer/auth";
 import { cdrExports } from "./routes/customer/cdr-exports";
 import { signedDownloads } from "./routes/customer/signed-download";
@@ -30,7 +31,8 @@ const SECURITY_HEADERS: Record<string, string> = {
 const INGEST_PATH = "/api/rest/admin/cdrs";
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
-export const app = new Hono<AppEnv>();
+// strict: false — `/cdr-exports/` is the same route as `/cdr-exports`, as in Rails.
+export const app = new Hono<AppEnv>({ strict: false });
 
 app.use(async (c, next) => {
   const given = c.req.header("X-Request-Id");
@@ -69,6 +71,7 @@ const customer = new Hono<AppEnv>();
 // The API description (no auth: it holds nothing a customer may not see).
 customer.get("/openapi.json", (c) => c.json(customerOpenApiDocument(origin(c))));
 customer.route("/auth", auth);
+customer.route("/accounts", customerAccounts);
 customer.route("/cdr-exports", cdrExports);
 customer.route("/cdr-export-files", signedDownloads);
 app.route("/api/rest/customer/v1", customer);
@@ -88,7 +91,9 @@ function render(c: Context<AppEnv>, status: number, errors: unknown[], headers: 
 }
 
 app.notFound((c) =>
-  render(c, 404, [{ status: "404", title: "Not Found", detail: "No route matches this request." }]),
+  render(c, 404, [
+    { title: "Not Found", detail: "No route matches this request.", code: "404", status: "404" },
+  ]),
 );
 
 app.onError((error, c) => {
