@@ -153,10 +153,9 @@ function predicate(column: SQL, op: string, values: Cast[]): SQL {
     case "end":
       return sql`${column} LIKE ${`%${like(String(one))}`} ESCAPE '\\'`;
     case "cont_any":
-      return sql`(${sql.join(
-        values.map((v) => sql`${column} LIKE ${`%${like(String(v))}%`} ESCAPE '\\'`),
-        sql` OR `,
-      )})`;
+      // One JSON parameter for the patterns too (a LIKE per value would pass D1's 100 bound values).
+      return sql`EXISTS (SELECT 1 FROM json_each(${JSON.stringify(values.map((v) => `%${like(String(v))}%`))})
+        WHERE ${column} LIKE json_each.value ESCAPE '\\')`;
     default:
       throw new Error(`unhandled filter predicate ${op}`);
   }

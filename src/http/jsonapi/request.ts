@@ -102,15 +102,19 @@ export function parseSort(raw: Param | undefined, resource: ResourceSpec): SortC
     // URI::DEFAULT_PARSER.unescape leaves a malformed escape as it is.
   }
   const items = csvLine(text) ?? [];
-  return items.map((item) => {
+  const criteria: SortCriterion[] = [];
+  for (const item of items) {
     const value = item ?? "";
     const descending = value.startsWith("-");
     const field = underscore(descending ? value.slice(1) : value);
     if (!resource.sortable.includes(field)) {
       throw badRequest(gemErrors.invalidSortCriteria(resource.type, field));
     }
-    return { field, descending };
-  });
+    // A field's later mentions never change the order: the first one is kept, which also keeps the
+    // ORDER BY within SQLite's 100 terms however long the parameter is.
+    if (!criteria.some((c) => c.field === field)) criteria.push({ field, descending });
+  }
+  return criteria;
 }
 
 export type Page = { number: number; size: number; offset: number };
