@@ -83,8 +83,8 @@ export const CUSTOMER_COLUMNS: readonly string[] = [
 ];
 
 /** The customer columns less those the operator hides (CUSTOMER_HIDDEN_COLUMNS, comma-separated). */
-export function customerColumns(hidden: string | undefined): string[] {
-  const hide = new Set((hidden ?? "").split(",").map((name) => name.trim()));
+export function customerColumns(hidden: readonly string[]): string[] {
+  const hide = new Set(hidden);
   return CUSTOMER_COLUMNS.filter((name) => !hide.has(name));
 }
 

@@ -1,5 +1,6 @@
 // Where a callback may go: the URL's form, and the addresses its host has now (checked before every hop).
 import { addressAllowed, parseAddress } from "../auth/ip-networks";
+import { config } from "../config";
 import { resolveHost } from "./callback-dns";
 
 /**
@@ -42,8 +43,6 @@ const MAX_URL_LENGTH = 2000;
 
 const BLOCKED_HOST_SUFFIXES = [".localhost", ".localdomain", ".local", ".internal", ".home.arpa"];
 
-const DEFAULT_DNS_RESOLVER = "https://cloudflare-dns.com/dns-query";
-
 /** True for an address on the public internet (see the tables above); false for text that is none. */
 export function isPublicAddress(text: string): boolean {
   if (parseAddress(text) === null || addressAllowed(text, BLOCKED_NETWORKS)) return false;
@@ -68,7 +67,7 @@ export function callbackUrlProblem(env: Env, text: string): string | null {
   } catch {
     return "is not a valid URL";
   }
-  const allowHttp = env.CALLBACK_ALLOW_HTTP === "true";
+  const allowHttp = config(env).CALLBACK_ALLOW_HTTP;
   if (url.protocol !== "https:" && !(url.protocol === "http:" && allowHttp)) return "must be an https URL";
   if (url.username || url.password) return "must not carry credentials";
   // URL parsing has already normalised odd IPv4 spellings (e.g. 2130706433, 0x7f.1) to dotted quads.
@@ -85,7 +84,7 @@ export function callbackUrlProblem(env: Env, text: string): string | null {
 /** The operator's resolver (CALLBACK_DNS_RESOLVER), or null when it is not an https URL. */
 function resolverUrl(env: Env): URL | null {
   try {
-    const url = new URL(env.CALLBACK_DNS_RESOLVER || DEFAULT_DNS_RESOLVER);
+    const url = new URL(config(env).CALLBACK_DNS_RESOLVER);
     return url.protocol === "https:" ? url : null;
   } catch {
     return null;

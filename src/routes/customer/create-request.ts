@@ -6,6 +6,7 @@ import { CUSTOMER_CREATE_FRAME } from "../../cdr-exports/create-document";
 import { CUSTOMER_FILTERS, normalizeFilters } from "../../cdr-exports/filters";
 import { exportFormatAttributes } from "../../cdr-exports/format-attributes";
 import { bodyFingerprint, IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from "../../cdr-exports/idempotency";
+import { config } from "../../config";
 import type { AppContext } from "../../context";
 import type { CreateInput, KeyClaim } from "../../db/queries/export-create";
 import type { FieldProblem } from "../../errors";
@@ -42,7 +43,7 @@ export async function readCreateRequest(c: AppContext): Promise<CreateRequest> {
     accountUuid:
       linkage.present && linkage.type === "accounts" && typeof linkage.id === "string" ? linkage.id : null,
     problems,
-    values: { filters, fields: customerColumns(c.env.CUSTOMER_HIDDEN_COLUMNS), ...format },
+    values: { filters, fields: customerColumns(config(c.env).CUSTOMER_HIDDEN_COLUMNS), ...format },
     // The body as received: Hono keeps the text readJsonBody read.
     key: key ? { key, fingerprint: await bodyFingerprint(await c.req.text()) } : null,
   };
