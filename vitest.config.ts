@@ -1,4 +1,4 @@
-// Tests run inside workerd with the bindings of wrangler.jsonc (local D1, R2, Queues, Hyperdrive).
+// Tests run inside workerd with the bindings of wrangler.toml (local D1, R2, Queues, Hyperdrive).
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
@@ -8,10 +8,10 @@ const POSTGRES_TESTS = "test/pg/**/*.test.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  /** A workerd project: the Worker's bindings, with `vars` over wrangler.jsonc's. */
+  /** A workerd project: the Worker's bindings, with `vars` over wrangler.toml's. */
   const workers = (vars: Record<string, string>) =>
     cloudflareTest({
-      wrangler: { configPath: "./wrangler.jsonc" },
+      wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: migrations,

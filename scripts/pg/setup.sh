@@ -8,7 +8,7 @@
 #   CDR_PG_DATABASE=x scripts/pg/setup.sh --schema-only
 #
 # The Worker connects as the login role cdr_exports (password cdr_exports: a local test password, the one
-# wrangler.jsonc's localConnectionString names), which may only read cdr.cdr, as in production.
+# wrangler.toml's localConnectionString names), which may only read cdr.cdr, as in production.
 set -euo pipefail
 # Only the final export line goes to stdout (callers eval it); everything else, including tools that
 # print to stdout such as pg_ctlcluster's "Removed stale pid file", goes to stderr. The server must not
