@@ -51,7 +51,10 @@ SELECT 'CREATE DATABASE $DATABASE ENCODING UTF8 TEMPLATE template0'
 SQL
 admin -d "$DATABASE" < "$ROOT/scripts/pg/cdr-schema.sql"
 if [ "$SEED" = 1 ]; then
-  node "$ROOT/scripts/pg/seed.mjs" | admin -d "$DATABASE"
+  # The project's Node (the `node` devDependency, >= 22.18): the seed imports the TypeScript column list.
+  NODE="$ROOT/node_modules/.bin/node"
+  [ -x "$NODE" ] || { echo "setup.sh: $NODE is missing; run npm install first" >&2; exit 1; }
+  "$NODE" "$ROOT/scripts/pg/seed.mjs" | admin -d "$DATABASE"
 fi
 admin -d "$DATABASE" <<SQL
 REVOKE ALL ON DATABASE $DATABASE FROM PUBLIC;

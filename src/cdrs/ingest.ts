@@ -9,12 +9,6 @@ const MAX_REPORTED_PROBLEMS = 100;
 const CHUNK_JSON_BYTES = 900_000;
 
 const COLUMNS = Object.keys(CDR_COLUMNS);
-const DECIMAL_COLUMNS = new Set([
-  "destination_initial_rate",
-  "destination_next_rate",
-  "destination_fee",
-  "customer_price",
-]);
 const REQUIRED = ["uuid", "time_start"];
 const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,11 +32,11 @@ function cell(column: string, value: unknown): Cell | { error: string } {
       const n = typeof value === "string" && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
       return typeof n === "number" && Number.isSafeInteger(n) ? n : { error: "is not an integer" };
     }
+    case "decimal": {
+      const text = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
+      return typeof text === "string" && DECIMAL.test(text) ? text : { error: "is not a decimal" };
+    }
     default: {
-      if (DECIMAL_COLUMNS.has(column)) {
-        const text = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
-        return typeof text === "string" && DECIMAL.test(text) ? text : { error: "is not a decimal" };
-      }
       if (typeof value !== "string") return { error: "is not a string" };
       if (column === "uuid" && !UUID.test(value)) return { error: "is not a uuid" };
       if (column === "auth_orig_ip" && !parseAddress(value)) return { error: "is not an IP address" };
