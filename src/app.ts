@@ -100,6 +100,21 @@ app.route("/api/rest/admin", admin);
 // Swagger UI for both documents, its files served by the Worker.
 app.route(DOCS_BASE, docs);
 
+// The bare origin: where a visitor finds the docs, the two APIs and their documents.
+app.get("/", (c) => {
+  const base = origin(c);
+  return c.json({
+    meta: { name: "CDR Exports (Yeti customer API v1)" },
+    links: {
+      docs: `${base}${DOCS_BASE}`,
+      "customer-api": `${base}/api/rest/customer/v1`,
+      "customer-openapi": `${base}/api/rest/customer/v1/openapi.json`,
+      "admin-api": `${base}/api/rest/admin`,
+      "admin-openapi": `${base}/api/rest/admin/openapi.json`,
+    },
+  });
+});
+
 function render(c: Context<AppEnv>, status: number, errors: unknown[], headers: Record<string, string> = {}) {
   return c.body(JSON.stringify({ errors }), status as 400, { "Content-Type": JSON_API, ...headers });
 }

@@ -83,6 +83,10 @@ export function parseNdjson(text: string): { rows: Cell[][]; problems: LineProbl
     }
     rows.push(row);
   }
+  // An empty body (or only blank lines) is a mistake, most often a wrong file name after `@`.
+  if (!rows.length && !problems.length) {
+    problems.push({ line: 1, column: null, message: "holds no CDR: send one JSON object a line" });
+  }
   return problems.length ? { rows: [], problems } : { rows, problems };
 }
 
