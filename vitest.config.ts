@@ -27,6 +27,17 @@ export default defineConfig(async () => {
         // Small limits in 10 s windows so the rate-limit tests recover quickly. Keys are per (login,
         // source address), source address and customer, so tests with their own logins/addresses/customers
         // are unaffected.
+        // Queue batches are delivered at once (wrangler.toml waits up to 1 s and 5 s to fill them): the
+        // tests that follow an export through the real queue wait for the export, not for the batch.
+        queueConsumers: {
+          "cdr-exports": {
+            maxBatchSize: 1,
+            maxBatchTimeout: 0,
+            maxRetries: 5,
+            deadLetterQueue: "cdr-exports-dlq",
+          },
+          "cdr-exports-dlq": { maxBatchSize: 10, maxBatchTimeout: 0 },
+        },
         ratelimits: {
           LOGIN_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 5, period: 10 } },
           EXPORT_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 20, period: 10 } },
@@ -34,9 +45,16 @@ export default defineConfig(async () => {
         },
       },
     });
-  const shared = { setupFiles: ["./test/apply-migrations.ts"], testTimeout: 60_000 };
+  // Console output (the Worker's JSON log lines) is shown for failing tests only.
+  const shared = {
+    setupFiles: ["./test/apply-migrations.ts"],
+    testTimeout: 60_000,
+    silent: "passed-only" as const,
+  };
   return {
     test: {
+      // Console output (the Worker's JSON log lines) is shown for failing tests only.
+      silent: "passed-only" as const,
       projects: [
         // Everything runs inside workerd, but `*.node.test.ts`: tools workerd cannot run (code generation
         // from strings, as ajv-based validators do) run in Node.
