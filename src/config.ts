@@ -118,8 +118,8 @@ const schema = z.object({
   R2_ACCOUNT_ID: optionalSecret,
   R2_ACCESS_KEY_ID: optionalSecret,
   R2_SECRET_ACCESS_KEY: optionalSecret,
-  /** The bucket's name for those presigned URLs. */
-  R2_BUCKET_NAME: text("cdr-exports"),
+  /** The bucket's name for those presigned URLs (wrangler.toml: cdr-exports); empty = no presigned URLs. */
+  R2_BUCKET_NAME: optionalSecret,
   /** Completed exports older than this many days are deleted. */
   EXPORT_RETENTION_DAYS: positiveNumber("EXPORT_RETENTION_DAYS", 7),
   /** "true" also allows http:// callback URLs (local testing). */
