@@ -53,6 +53,9 @@ app.use(
 );
 app.use(async (c, next) => {
   await next();
+  // requestId sets its header before the handler runs, which a handler's own `new Response` (the
+  // download) does not carry: set it again on the final response.
+  c.header("X-Request-Id", c.get("requestId"));
   if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "max-age=0, private, must-revalidate");
   c.header("Vary", "Accept", { append: true });
 });
