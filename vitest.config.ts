@@ -6,6 +6,15 @@ import { configDefaults, defineConfig } from "vitest/config";
 const NODE_TESTS = "test/**/*.node.test.ts";
 const POSTGRES_TESTS = "test/pg/**/*.test.ts";
 
+/** Secrets come from .dev.vars locally; tests pin their own values. */
+const TEST_SECRETS = {
+  CUSTOMER_V1_JWT_SECRET: "test-customer-v1-secret",
+  ADMIN_API_TOKEN: "test-admin-token-old,test-admin-token",
+};
+// Wrangler's config reader warns about required secrets missing from .dev.vars, .env and process.env
+// (once per test file): give it these.
+Object.assign(process.env, TEST_SECRETS);
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   /** A workerd project: the Worker's bindings, with `vars` over wrangler.toml's. */
@@ -15,9 +24,7 @@ export default defineConfig(async () => {
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: migrations,
-          // Secrets come from .dev.vars locally; tests pin their own values.
-          CUSTOMER_V1_JWT_SECRET: "test-customer-v1-secret",
-          ADMIN_API_TOKEN: "test-admin-token-old,test-admin-token",
+          ...TEST_SECRETS,
           // A customer portal for the CORS tests; requests without an Origin header are unaffected.
           CORS_ALLOWED_ORIGINS: "https://portal.example.com",
           // No test reaches a public resolver: callback tests answer this one through their fetcher.
