@@ -13,14 +13,10 @@ import { portalCors } from "./http/cors";
 import { BOOKMARK_HEADER, d1Session } from "./http/d1-session";
 import { JSON_API, MAX_BODY_BYTES, origin } from "./http/json-api";
 import { errorFields, log } from "./log";
-import { adminOpenApiDocument } from "./openapi/admin-document";
 import { customerOpenApiDocument } from "./openapi/customer-document";
 import { DOCS_BASE, docs } from "./openapi/docs-page";
-import { adminAccounts } from "./routes/admin/accounts";
-import { adminApiAccesses } from "./routes/admin/api-accesses";
-import { adminCdrExports } from "./routes/admin/cdr-exports";
-import { adminCdrs } from "./routes/admin/cdrs";
-import { adminContractors } from "./routes/admin/contractors";
+import { adminRoutes, operatorOpenApiDocument } from "./routes/admin/admin-api";
+import { customerAccounts } from "./routes/customer/accounts";
 import { auth } from "./routes/customer/auth";
 import { cdrExports } from "./routes/customer/cdr-exports";
 import { signedDownloads } from "./routes/customer/signed-download";
@@ -29,7 +25,8 @@ const INGEST_PATH = "/api/rest/admin/cdrs";
 // Hono's requestId takes [A-Za-z0-9_=-]{1,255}; ids with dots (trace-42.abc) were always taken too.
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
-export const app = new Hono<AppEnv>();
+// strict: false — `/cdr-exports/` is the same route as `/cdr-exports`, as in Rails.
+export const app = new Hono<AppEnv>({ strict: false });
 
 app.use(
   requestId({
@@ -86,18 +83,16 @@ const customer = new Hono<AppEnv>();
 // The API description (no auth: it holds nothing a customer may not see).
 customer.get("/openapi.json", (c) => c.json(customerOpenApiDocument(origin(c))));
 customer.route("/auth", auth);
+customer.route("/accounts", customerAccounts);
 customer.route("/cdr-exports", cdrExports);
 customer.route("/cdr-export-files", signedDownloads);
 app.route("/api/rest/customer/v1", customer);
 
 const admin = new Hono<AppEnv>();
 admin.use(adminAuth);
-admin.get("/openapi.json", (c) => c.json(adminOpenApiDocument(origin(c))));
-admin.route("/contractors", adminContractors);
-admin.route("/accounts", adminAccounts);
-admin.route("/api-accesses", adminApiAccesses);
-admin.route("/cdrs", adminCdrs);
-admin.route("/cdr-exports", adminCdrExports);
+// Generated from the routes' definitions (src/routes/admin/*).
+admin.get("/openapi.json", (c) => c.json(operatorOpenApiDocument(origin(c))));
+admin.route("/", adminRoutes);
 app.route("/api/rest/admin", admin);
 
 // Swagger UI for both documents, its files served by the Worker.
@@ -123,7 +118,9 @@ function render(c: Context<AppEnv>, status: number, errors: unknown[], headers: 
 }
 
 app.notFound((c) =>
-  render(c, 404, [{ status: "404", title: "Not Found", detail: "No route matches this request." }]),
+  render(c, 404, [
+    { title: "Not Found", detail: "No route matches this request.", code: "404", status: "404" },
+  ]),
 );
 
 app.onError((error, c) => {

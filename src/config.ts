@@ -146,6 +146,11 @@ const schema = z.object({
   EXPORT_STUCK_MINUTES: positiveNumber("EXPORT_STUCK_MINUTES", 3),
   /** "true": text values that would start a spreadsheet formula get a leading '. */
   EXPORT_NEUTRALISE_FORMULAS: flag("EXPORT_NEUTRALISE_FORMULAS"),
+  /** "false": the ingest stores no cdrs.csv_tail (less storage; exports render the text in SQLite). */
+  CDR_STORE_CSV_TAIL: z
+    .enum(["true", "false", ""])
+    .transform((v) => v !== "false")
+    .catch(fallback("CDR_STORE_CSV_TAIL", true)),
   /** Attempts of one slice before the export is Failed (queue max_retries + 1). */
   EXPORT_MAX_ATTEMPTS: positiveInt("EXPORT_MAX_ATTEMPTS", 6),
 });

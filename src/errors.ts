@@ -15,7 +15,8 @@ export class ApiError extends Error {
   constructor(status: number, errors: Omit<ErrorObject, "status">[], headers: Record<string, string> = {}) {
     super(errors[0]?.detail ?? errors[0]?.title ?? `HTTP ${status}`);
     this.status = status;
-    this.errors = errors.map((e) => ({ status: String(status), ...e }));
+    // The gem's member order: title, detail, code, source, status.
+    this.errors = errors.map((e) => ({ ...e, status: String(status) }));
     this.headers = headers;
   }
 

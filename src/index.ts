@@ -1,8 +1,9 @@
 // The Worker: HTTP API, the export queue consumer, and the cron (sweeper, retention, clean-up of ended sessions
-// and lapsed Idempotency-Keys) behind one entry.
+// and lapsed Idempotency-Keys, backfill of stored CSV tails) behind one entry.
 import { app } from "./app";
 import { purgeRevokedSessions } from "./auth/revocation";
 import { purgeExpiredIdempotencyKeys } from "./cdr-exports/idempotency";
+import { backfillCsvTails } from "./cdrs/backfill";
 import { handleExportBatch } from "./pipeline/consumer";
 import { applyRetention } from "./pipeline/lifecycle";
 import { requeueStuckExports } from "./pipeline/sweeper";
@@ -17,5 +18,6 @@ export default {
     await applyRetention(env, controller.scheduledTime);
     await purgeRevokedSessions(env, controller.scheduledTime);
     await purgeExpiredIdempotencyKeys(env, controller.scheduledTime);
+    await backfillCsvTails(env);
   },
 } satisfies ExportedHandler<Env, unknown>;

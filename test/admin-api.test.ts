@@ -967,6 +967,13 @@ describe("api-accesses password-digest import: the bcrypt cost cap (10)", () => 
 });
 
 describe("paging", () => {
+  it("a repeated page key reaches the paging rules (the first value counts), not a schema error", async () => {
+    for (let i = 0; i < 2; i++) await createContractor();
+    const res = await admin("GET", "/contractors?page[size]=1&page[size]=2");
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect((await json<ListDoc>(res)).data).toHaveLength(1);
+  });
+
   it("pages lists with page[number]/page[size], meta.total-count and links", async () => {
     for (let i = 0; i < 3; i++) await createContractor();
     const first = await json<ListDoc>(await admin("GET", "/contractors?page[size]=2"));

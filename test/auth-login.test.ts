@@ -191,19 +191,35 @@ describe("POST /auth: cookie_auth", () => {
     expect(attributes).toEqual(expect.arrayContaining(["HttpOnly", "SameSite=Lax", "Secure"]));
   });
 
-  it("takes cookie_auth beside auth too; cookie_auth false answers the JSON token", async () => {
+  it("reads auth.cookie_auth with Ruby truthiness; a cookie_auth beside auth is not read", async () => {
     const a = await loginAccess();
+    const cases: Array<[string, unknown, "cookie" | "jwt"]> = [
+      ["true", true, "cookie"],
+      ['"true"', "true", "cookie"],
+      ['"false" (a string is truthy)', "false", "cookie"],
+      ["0 (truthy in Ruby)", 0, "cookie"],
+      ["false", false, "jwt"],
+      ["null", null, "jwt"],
+      ["an object (not permitted)", { on: true }, "jwt"],
+    ];
+    for (const [name, value, answer] of cases) {
+      const res = await postAuth(
+        JSON.stringify({ auth: { login: a.login, password: PASSWORD, cookie_auth: value } }),
+        { ip: uniqueIPv4() },
+      );
+      expect(res.status, name).toBe(201);
+      expect(sessionSetCookie(res) !== null, name).toBe(answer === "cookie");
+      const text = await res.text();
+      if (answer === "cookie") expect(text, name).toBe("");
+      else expect(Object.keys(JSON.parse(text)), name).toEqual(["jwt"]);
+    }
+    // Rails wraps nothing when `auth` is present, so a top-level cookie_auth is not a parameter.
     const outside = await postAuth(
       JSON.stringify({ auth: { login: a.login, password: PASSWORD }, cookie_auth: true }),
+      { ip: uniqueIPv4() },
     );
     expect(outside.status).toBe(201);
-    expect(sessionSetCookie(outside)).not.toBeNull();
-    const off = await postAuth(
-      JSON.stringify({ auth: { login: a.login, password: PASSWORD, cookie_auth: false } }),
-    );
-    expect(off.status).toBe(201);
-    expect(sessionSetCookie(off)).toBeNull();
-    expect(typeof (await json<{ jwt: string }>(off)).jwt).toBe("string");
+    expect(sessionSetCookie(outside)).toBeNull();
   });
 
   it("the cookie authenticates GET /auth and GET /cdr-exports, each answer refreshing it", async () => {
@@ -249,42 +265,127 @@ describe("POST /auth: failures", () => {
   });
 });
 
-describe("POST /auth: malformed requests", () => {
-  it("malformed JSON or a non-object body: 400", async () => {
-    await expectError(await postAuth("{not json"), 400);
-    await expectError(await postAuth(""), 400);
-    for (const body of ["[]", "null", '"auth"', "42"]) await expectError(await postAuth(body), 400);
+const LOGIN_FAILED = {
+  status: "401",
+  title: "Authentication failed",
+  detail: "Incorrect login or password.",
+  code: "401",
+};
+const AUTH_MISSING = {
+  status: "400",
+  title: "Bad Request",
+  detail: "param is missing or the value is empty: auth",
+  code: "400",
+  source: { parameter: "auth" },
+};
+
+describe("POST /auth: the body as Rails reads it", () => {
+  it("a failed login is Yeti's AuthenticationFailed error object", async () => {
+    const a = await loginAccess();
+    const res = await login(a.login, "wrong password!");
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ errors: [LOGIN_FAILED] });
   });
 
-  it("missing or mistyped login/password: 422", async () => {
-    const bodies = [
-      {},
-      { login: "x", password: "y" },
-      { auth: null },
-      { auth: [] },
-      { auth: "login:password" },
-      { auth: {} },
-      { auth: { login: "someone" } },
-      { auth: { password: PASSWORD } },
-      { auth: { login: 42, password: PASSWORD } },
-      { auth: { login: "someone", password: null } },
-      { auth: { login: ["someone"], password: PASSWORD } },
-    ];
-    for (const body of bodies) {
-      const text = await expectError(await postAuth(JSON.stringify(body)), 422);
-      expect(text).toContain("/auth");
+  it("compares logins case-sensitively", async () => {
+    const a = await loginAccess({ login: unique("CaseLogin") });
+    expect((await login(a.login, PASSWORD)).status).toBe(201);
+    for (const other of [a.login.toLowerCase(), a.login.toUpperCase(), ` ${a.login}`]) {
+      const res = await login(other, PASSWORD, { ip: uniqueIPv4() });
+      expect(await res.json()).toEqual({ errors: [LOGIN_FAILED] });
     }
   });
 
-  it("another media type, or none: 415", async () => {
-    const body = JSON.stringify({ auth: { login: "someone", password: PASSWORD } });
-    for (const contentType of [
-      "text/plain",
-      "application/x-www-form-urlencoded",
-      "multipart/form-data",
-      "",
-    ]) {
-      await expectError(await postAuth(body, { contentType }), 415);
+  it("credentials without the auth wrapper (application/json: Rails wraps them)", async () => {
+    const a = await loginAccess();
+    const bare = JSON.stringify({ login: a.login, password: PASSWORD });
+    const res = await postAuth(bare);
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(decodeJwt((await json<{ jwt: string }>(res)).jwt).sub).toBe(a.id);
+    const cookie = await postAuth(
+      JSON.stringify({ login: a.login, password: PASSWORD, cookie_auth: "true" }),
+    );
+    expect(cookie.status).toBe(201);
+    expect(sessionSetCookie(cookie)).not.toBeNull();
+    // The JSON:API media type is not in the wrapper's formats: no auth.
+    const vnd = await postAuth(bare, { contentType: JSON_API });
+    expect(vnd.status).toBe(400);
+    expect(await vnd.json()).toEqual({ errors: [AUTH_MISSING] });
+  });
+
+  it("form encodings: auth[login]=...&auth[password]=... (urlencoded and multipart)", async () => {
+    const a = await loginAccess();
+    const form = new URLSearchParams({ "auth[login]": a.login, "auth[password]": PASSWORD });
+    const res = await postAuth(form.toString(), { contentType: "application/x-www-form-urlencoded" });
+    expect(res.status, await res.clone().text()).toBe(201);
+    expect(decodeJwt((await json<{ jwt: string }>(res)).jwt).sub).toBe(a.id);
+
+    form.set("auth[cookie_auth]", "true");
+    const withCookie = await postAuth(form.toString(), {
+      contentType: "application/x-www-form-urlencoded",
+    });
+    expect(withCookie.status).toBe(201);
+    expect(sessionSetCookie(withCookie)).not.toBeNull();
+
+    const multipart = new FormData();
+    multipart.set("auth[login]", a.login);
+    multipart.set("auth[password]", PASSWORD);
+    const encoded = new Request("http://x/", { method: "POST", body: multipart });
+    const mp = await postAuth(await encoded.text(), {
+      contentType: encoded.headers.get("Content-Type") ?? "",
+    });
+    expect(mp.status, await mp.clone().text()).toBe(201);
+
+    // Bare form keys are not wrapped: no auth.
+    const bare = new URLSearchParams({ login: a.login, password: PASSWORD }).toString();
+    const unwrapped = await postAuth(bare, { contentType: "application/x-www-form-urlencoded" });
+    expect(unwrapped.status).toBe(400);
+    expect(await unwrapped.json()).toEqual({ errors: [AUTH_MISSING] });
+  });
+
+  it("no auth at all (missing, empty, not a hash, no parsable body): 400 ParameterMissing", async () => {
+    const bodies: Array<[string, string, string?]> = [
+      ["an empty object", "{}"],
+      ["auth null", '{"auth":null}'],
+      ["auth empty", '{"auth":{}}'],
+      ["auth an array", '{"auth":[]}'],
+      ["auth a string", '{"auth":"login:password"}'],
+      ["a JSON array", "[]"],
+      ["JSON null", "null"],
+      ["a JSON string", '"auth"'],
+      ["a JSON number", "42"],
+      ["text/plain", JSON.stringify({ auth: { login: "x", password: "y" } }), "text/plain"],
+      ["no media type", JSON.stringify({ auth: { login: "x", password: "y" } }), ""],
+    ];
+    for (const [name, body, contentType] of bodies) {
+      const res = await postAuth(body, contentType === undefined ? {} : { contentType });
+      expect(res.status, name).toBe(400);
+      expect(res.headers.get("Content-Type"), name).toBe(JSON_API);
+      expect(await res.json(), name).toEqual({ errors: [AUTH_MISSING] });
+    }
+  });
+
+  it("malformed JSON: 400", async () => {
+    await expectError(await postAuth("{not json"), 400);
+    await expectError(await postAuth(""), 400);
+  });
+
+  it("auth without a usable login or password: the login failure (401)", async () => {
+    const a = await loginAccess();
+    const bodies = [
+      { auth: { login: a.login } },
+      { auth: { password: PASSWORD } },
+      { auth: { login: a.login, password: null } },
+      { auth: { login: a.login, password: "" } },
+      { auth: { login: [a.login], password: PASSWORD } },
+      { auth: { login: a.login, password: [PASSWORD] } },
+      { auth: { login: 42, password: PASSWORD } },
+      { auth: { cookie_auth: true } },
+    ];
+    for (const body of bodies) {
+      const res = await postAuth(JSON.stringify(body), { ip: uniqueIPv4() });
+      expect(res.status, JSON.stringify(body)).toBe(401);
+      expect(await res.json()).toEqual({ errors: [LOGIN_FAILED] });
     }
   });
 });
@@ -641,5 +742,21 @@ describe.concurrent("rate limits", () => {
       async () => (await customer(t.auth, "POST", "/cdr-exports", createBody(t.accountUuid))).status === 201,
       (PERIOD_SECONDS + 1) * 1000,
     );
+  });
+});
+
+describe("the /auth routes' OpenAPI definitions", () => {
+  it("generate the three operations, the login body's media types and its error responses", async () => {
+    const { auth } = await import("../src/routes/customer/auth");
+    const doc = auth.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "auth", version: "v1" } });
+    const path = doc.paths?.["/"];
+    expect(Object.keys(path ?? {}).sort()).toEqual(["delete", "get", "post"]);
+    expect(
+      Object.keys(
+        path?.post?.requestBody && "content" in path.post.requestBody ? path.post.requestBody.content : {},
+      ),
+    ).toEqual(["application/json", JSON_API, "application/x-www-form-urlencoded", "multipart/form-data"]);
+    expect(Object.keys(path?.post?.responses ?? {})).toEqual(["201", "400", "401", "413", "429"]);
+    expect(Object.keys(path?.get?.responses ?? {})).toEqual(["200", "401"]);
   });
 });

@@ -108,7 +108,12 @@ describe("customer DELETE of a Completed export", () => {
     const res = await customer(stranger.auth, "DELETE", `/cdr-exports/${file.id}`);
     expect(res.status).toBe(404);
     expect((await json<ErrorDoc>(res)).errors).toEqual([
-      { status: "404", title: "Record not found", detail: "Record not found" },
+      {
+        status: "404",
+        code: "404",
+        title: "Record not found",
+        detail: `The record identified by ${file.id} could not be found.`,
+      },
     ]);
     expect((await show(t.auth, file.id)).attributes.status).toBe("Completed");
     expect(await env.EXPORTS_BUCKET.head(file.key)).not.toBeNull();

@@ -128,6 +128,19 @@ describe("one D1 round trip per customer request, the access check included", ()
     expect(missing.trips).toBe(1);
   });
 
+  it.each([
+    ["/accounts", 200],
+    ["/accounts?sort=-balance&filter[balance_gteq]=0&page[size]=1", 200],
+    ["/accounts/{uuid}", 200],
+    ["/accounts/{random}", 404],
+    ["/accounts/not-a-uuid", 400],
+  ])("GET %s: one round trip", async (path, status) => {
+    const url = path.replace("{uuid}", t.accountUuid).replace("{random}", crypto.randomUUID());
+    const { res, trips } = await counted(request(t.auth, "GET", url));
+    expect(res.status).toBe(status);
+    expect(trips).toBe(1);
+  });
+
   it("GET /auth, a signed download link, and a list with a bad filter (400): one each", async () => {
     const auth = await counted(request(t.auth, "GET", "/auth"));
     expect(auth.res.status).toBe(200);

@@ -76,7 +76,14 @@ describe("DELETE /auth ends the session that calls it", () => {
     const list = await customer(`Bearer ${jwt}`, "GET", "/cdr-exports");
     expect(list.status).toBe(401);
     expect(await json(list)).toEqual({
-      errors: [{ status: "401", title: "Unauthorized", detail: "Authorization failed" }],
+      errors: [
+        {
+          status: "401",
+          title: "Authorization failed",
+          detail: "Authorization token expired or incorrect.",
+          code: "401",
+        },
+      ],
     });
     // The same token spelled as a bare header, or sent as the cookie, is the same session.
     expect(await authStatus({ Authorization: jwt })).toBe(401);

@@ -8,5 +8,6 @@ export const BIG_ACCOUNT: YetiAccount;
 export const OTHER_ACCOUNT: YetiAccount;
 export const FIRST_DAY: string;
 export const END_DAY: string;
+export const DST_DAYS: string[];
 export const HOSTILE: { drop: string; quotes: string; backslash: string; dollar: string };
 export function fixtureCdrs(): Generator<Record<string, unknown>>;

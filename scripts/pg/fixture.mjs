@@ -18,6 +18,8 @@ export const OTHER_ACCOUNT = { id: 9201, uuid: "3f1c2b7e-5a4d-4c1e-9b2a-7d6e5f4a
 /** The days that get a partition, [from, to) in UTC. */
 export const FIRST_DAY = "2018-12-30";
 export const END_DAY = "2019-01-05";
+/** Days of New York's 2021 DST changes, which a few edge CDRs fall on (each its own partition). */
+export const DST_DAYS = ["2021-03-14", "2021-11-07"];
 
 /** Filter values an attacker might send; the seed holds CDRs whose columns equal them. */
 export const HOSTILE = {
@@ -91,6 +93,18 @@ function edgeCdrs() {
     { time_start: "2018-12-31T21:59:59.999999Z", src_name_in: "before Kyiv midnight" },
     { time_start: "2019-01-01T21:59:59.999999Z", src_name_in: "before next Kyiv midnight" },
     { time_start: "2019-01-01T22:00:00Z", src_name_in: "next Kyiv midnight" },
+    // New York's 2021 DST changes: the spring-forward gap (02:00-03:00 EST does not exist on 14 March; 07:00Z)
+    // and the fall-back overlap (01:00-02:00 happens twice on 7 November; 06:00Z).
+    { time_start: "2021-03-14T06:30:00Z", src_name_in: "NY 01:30 EST" },
+    { time_start: "2021-03-14T07:29:59.999999Z", src_name_in: "NY before 03:30 EDT" },
+    { time_start: "2021-03-14T07:30:00Z", src_name_in: "NY 03:30 EDT" },
+    { time_start: "2021-03-14T07:59:59.999999Z", src_name_in: "NY before 04:00 EDT" },
+    { time_start: "2021-03-14T08:00:00Z", src_name_in: "NY 04:00 EDT" },
+    { time_start: "2021-11-07T05:30:00Z", src_name_in: "NY 01:30 EDT" },
+    { time_start: "2021-11-07T06:29:59.999999Z", src_name_in: "NY before 01:30 EST" },
+    { time_start: "2021-11-07T06:30:00Z", src_name_in: "NY 01:30 EST (second)" },
+    { time_start: "2021-11-07T07:59:59.999999Z", src_name_in: "NY before 03:00 EST" },
+    { time_start: "2021-11-07T08:00:00Z", src_name_in: "NY 03:00 EST" },
     // Kolkata (UTC+05:30) midnight of the example day.
     { time_start: "2018-12-31T18:30:00Z", src_name_in: "Kolkata midnight" },
     {

@@ -11,13 +11,21 @@ import { issueToken, verifyToken } from "./customer-token";
 
 export const SESSION_COOKIE = "_yeti_customer_v1_session";
 
-/** The token and where it came from. A present Authorization header wins, valid or not. */
+/** Yeti's 401 on customer routes (its JSONAPI::Exceptions::AuthorizationFailed). */
+export function authorizationFailed(): ApiError {
+  return new ApiError(401, [
+    { title: "Authorization failed", detail: "Authorization token expired or incorrect.", code: "401" },
+  ]);
+}
+
+/**
+ * The token and where it came from: the last whitespace-separated word of Authorization (`Bearer <t>` and a
+ * bare `<t>` alike), as Yeti's `headers['Authorization']&.split&.last`; a header with no word (absent, empty
+ * or blank) falls back to the session cookie. A header with a word wins, valid or not.
+ */
 export function takeToken(c: AppContext): { token: string; fromCookie: boolean } | null {
-  const header = c.req.header("Authorization");
-  if (header !== undefined) {
-    const token = header.trim().split(/\s+/).pop() ?? "";
-    return { token, fromCookie: false };
-  }
+  const word = c.req.header("Authorization")?.trim().split(/\s+/).pop();
+  if (word) return { token: word, fromCookie: false };
   const cookie = getCookie(c, SESSION_COOKIE);
   return cookie ? { token: cookie, fromCookie: true } : null;
 }
@@ -38,7 +46,7 @@ export function sessionCookie(c: AppContext, token: string, exp: number | null):
  * networks). The route's statements were gated on the same row, so a 401 request has written nothing.
  */
 export function authorize(c: AppContext, row: CallerRow | null): CustomerScope {
-  if (!row) throw ApiError.unauthorized();
+  if (!row) throw authorizationFailed();
   const caller = c.get("caller");
   learnCustomer(caller, row);
   const scope: CustomerScope = {
@@ -55,12 +63,12 @@ export function authorize(c: AppContext, row: CallerRow | null): CustomerScope {
 
 export const customerAuth = createMiddleware<AppEnv>(async (c, next) => {
   const taken = takeToken(c);
-  if (!taken?.token) throw ApiError.unauthorized();
+  if (!taken?.token) throw authorizationFailed();
   const claims = await verifyToken(c.env, taken.token);
-  if (!claims) throw ApiError.unauthorized();
+  if (!claims) throw authorizationFailed();
   // Yeti checks the source address only at login; checking every request keeps a stolen token useless elsewhere.
   const caller = callerFor(claims, clientAddress(c));
-  if (!caller) throw ApiError.unauthorized();
+  if (!caller) throw authorizationFailed();
   c.set("caller", caller);
   await next();
   const scope = c.get("customer");

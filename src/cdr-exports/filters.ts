@@ -1,5 +1,5 @@
 // Export filters: which a customer or an operator may send, how values are normalised, and the SQL they become.
-import { isoMillis, parseFilterTime } from "../file-format/time-format";
+import { isoMillis, parseFilterTime, wallClockToInstant } from "../file-format/time-format";
 
 type ValueType = "time" | "bool" | "int" | "string" | "int_list" | "string_list";
 type Op = "gteq" | "lt" | "lteq" | "eq" | "in";
@@ -136,8 +136,15 @@ function toList(raw: unknown): unknown[] | undefined {
   return undefined;
 }
 
-/** SQL conditions (bound parameters only) for stored, normalised filters; time values become microseconds. */
-export function filtersToSql(filters: Filters): { conditions: string[]; params: (string | number)[] } {
+/**
+ * SQL conditions (bound parameters only) for stored, normalised filters; time values become microseconds.
+ * A stored time's digits are a wall-clock time of the export's zone (`timeZone`; null = UTC), as Yeti inlines
+ * them without an offset after `SET LOCAL timezone` (the PostgreSQL source does just that).
+ */
+export function filtersToSql(
+  filters: Filters,
+  timeZone: string | null = null,
+): { conditions: string[]; params: (string | number)[] } {
   const conditions: string[] = [];
   const params: (string | number)[] = [];
   for (const [key, value] of Object.entries(filters)) {
@@ -151,7 +158,8 @@ export function filtersToSql(filters: Filters): { conditions: string[]; params: 
       continue;
     }
     conditions.push(`${column} ${SQL_OP[definition.op]} ?`);
-    if (definition.type === "time") params.push(Date.parse(value as string) * 1000);
+    if (definition.type === "time")
+      params.push(wallClockToInstant(Date.parse(value as string), timeZone) * 1000);
     else if (definition.type === "bool") params.push(value ? 1 : 0);
     else params.push(value as string | number);
   }

@@ -1,6 +1,8 @@
 // CDR ingestion: validates an NDJSON batch whole, then writes it idempotently (by uuid) in one D1 batch.
 import { parseAddress } from "../auth/ip-networks";
+import { config } from "../config";
 import { CDR_COLUMNS } from "../file-format/columns";
+import { TAIL_SQL } from "../file-format/csv";
 import { parseTimestampMicros } from "../file-format/time-format";
 
 export const MAX_INGEST_BYTES = 32 * 1024 * 1024;
@@ -91,9 +93,18 @@ export function parseNdjson(text: string): { rows: Cell[][]; problems: LineProbl
 }
 
 const quotedColumns = COLUMNS.map((c) => `"${c}"`).join(", ");
-const extracts = COLUMNS.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ");
-// An upsert fed by a SELECT needs the WHERE to parse unambiguously (SQLite's documented quirk).
+const extracts = COLUMNS.map((c, i) => `json_extract(value, '$[${i}]') AS "${c}"`).join(", ");
+// With CDR_STORE_CSV_TAIL (the default), each row's customer-export CSV tail is rendered here, over the
+// values as they are stored (the cells are already of their columns' types), with the scan's own
+// expression. An upsert fed by a SELECT needs the WHERE to parse unambiguously (SQLite's documented quirk).
 const INSERT_SQL = `INSERT INTO cdrs (${quotedColumns}) SELECT ${extracts} FROM json_each(?) WHERE true ON CONFLICT(uuid) DO NOTHING`;
+const INSERT_WITH_TAIL_SQL = `INSERT INTO cdrs (${quotedColumns}, "csv_tail")
+  SELECT *, ${TAIL_SQL} FROM (SELECT ${extracts} FROM json_each(?)) WHERE true ON CONFLICT(uuid) DO NOTHING`;
+
+/** CDR_STORE_CSV_TAIL: "false" keeps cdrs.csv_tail empty (less storage, each export renders in SQLite). */
+export function storesCsvTail(env: Env): boolean {
+  return config(env).CDR_STORE_CSV_TAIL;
+}
 
 function utf8Length(text: string): number {
   let bytes = text.length;
@@ -109,11 +120,12 @@ function utf8Length(text: string): number {
 /** Writes all rows in one D1 batch (a transaction): all or nothing. */
 export async function insertCdrs(env: Env, rows: Cell[][]): Promise<{ inserted: number; present: number }> {
   const statements: D1PreparedStatement[] = [];
+  const insert = storesCsvTail(env) ? INSERT_WITH_TAIL_SQL : INSERT_SQL;
   let chunk: string[] = [];
   let bytes = 0;
   const flush = () => {
     if (!chunk.length) return;
-    statements.push(env.DB.prepare(INSERT_SQL).bind(`[${chunk.join(",")}]`));
+    statements.push(env.DB.prepare(insert).bind(`[${chunk.join(",")}]`));
     chunk = [];
     bytes = 0;
   };

@@ -192,6 +192,8 @@ export const cdrs = sqliteTable(
     id: integer("id").primaryKey(),
     uuid: text("uuid").notNull().unique(),
     time_start: integer("time_start").notNull(),
+    /** The row's customer-export CSV text after the time columns, rendered at ingest (file-format/csv TAIL_SQL). */
+    csv_tail: text("csv_tail"),
   },
   (t) => [
     // The export scan: one account, a time range, newest first, keyset on (time_start, id).
@@ -199,5 +201,7 @@ export const cdrs = sqliteTable(
     index("cdrs_customer_time_idx").on(t.customer_id, t.time_start),
     // Operator exports without an account scan by time alone.
     index("cdrs_time_idx").on(t.time_start, t.id),
+    // Rows still without csv_tail (ingested before it existed), for the cron's backfill.
+    index("cdrs_csv_tail_missing_idx").on(t.id).where(sql`${t.csv_tail} IS NULL`),
   ],
 );

@@ -1,5 +1,5 @@
 // CSV lines as PostgreSQL's COPY (FORMAT CSV, HEADER, FORCE_QUOTE *) writes them.
-import { CDR_COLUMNS, headerName } from "./columns";
+import { CDR_COLUMNS, CUSTOMER_COLUMNS, headerName } from "./columns";
 
 /** The header line: Yeti's column aliases, unquoted, `\n`-terminated. */
 export function csvHeader(columns: readonly string[]): string {
@@ -62,11 +62,28 @@ function cellSql(column: string, options: CsvOptions): string {
   }
 }
 
+function renderedSql(columns: readonly string[], options: CsvOptions): string {
+  return columns.map((column) => cellSql(column, options)).join(" || ',' || ");
+}
+
+/**
+ * The run of text columns every customer export writes (all of CUSTOMER_COLUMNS after the three times),
+ * rendered once, when a CDR is ingested, into `cdrs.csv_tail` with exactly the expression the scan would
+ * evaluate (TAIL_SQL): reading one stored text per row through D1 costs ~40 % less than rendering it
+ * at each export (bench/RESULTS.md). Rows without it (ingested before the column) render on the fly.
+ */
+const TAIL_COLUMNS: readonly string[] = CUSTOMER_COLUMNS.filter((column) => CDR_COLUMNS[column] !== "time");
+export const TAIL_SQL = renderedSql(TAIL_COLUMNS, {});
+
+function isTail(columns: readonly string[]): boolean {
+  return columns.length === TAIL_COLUMNS.length && columns.every((column, i) => column === TAIL_COLUMNS[i]);
+}
+
 /** The select-list expression of a segment (column names come from CDR_COLUMNS only). */
 export function segmentSql(segment: CsvSegment, options: CsvOptions = {}): string {
-  return segment.kind === "time"
-    ? `"${segment.column}"`
-    : segment.columns.map((column) => cellSql(column, options)).join(" || ',' || ");
+  if (segment.kind === "time") return `"${segment.column}"`;
+  if (!options.neutraliseFormulas && isTail(segment.columns)) return `COALESCE("csv_tail", ${TAIL_SQL})`;
+  return renderedSql(segment.columns, options);
 }
 
 /** Builds the encoder of one data row from its segments; per-segment writers are chosen once. */

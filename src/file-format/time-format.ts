@@ -116,6 +116,46 @@ function intlOffsetLookup(timeZone: string): (utcMs: number) => number {
   };
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * The instant PostgreSQL reads for a timestamp without offset in session zone `timeZone` (null/"" = UTC):
+ * `wallMs` holds the local date and time as if it were UTC (the stored filter digits, `...Z` dropped).
+ * Mirrors DetermineTimeZoneOffsetInternal (src/backend/utils/adt/datetime.c): it takes the offsets either
+ * side of the zone's transition near the local time (PostgreSQL assumes transitions 48 h apart at least, as
+ * here); a time on one side of it takes that side's offset, and a time that is neither — nonexistent in a
+ * spring-forward gap or ambiguous in a fall-back overlap — prefers the "before" offset in spring-forward and
+ * the "after" offset in fall-back. So `02:30` in New York's gap is 07:30Z (03:30 EDT), and `01:30` of its
+ * overlap is 06:30Z (01:30 EST, the second occurrence).
+ */
+export function wallClockToInstant(wallMs: number, timeZone: string | null): number {
+  if (!timeZone || timeZone === "UTC" || timeZone === "Etc/UTC") return wallMs;
+  const offsetMs = (utcMs: number) => zoneLookup(timeZone)(utcMs) * 1000;
+  const before = offsetMs(wallMs - DAY_MS);
+  const after = offsetMs(wallMs + DAY_MS);
+  if (before === after) return wallMs - before;
+  const beforeTime = wallMs - before;
+  const afterTime = wallMs - after;
+  // The transition lies between the two: an instant is past it when the "after" offset applies there.
+  const beforePast = offsetMs(beforeTime) === after;
+  const afterPast = offsetMs(afterTime) === after;
+  if (!beforePast && !afterPast) return beforeTime;
+  if (beforePast && afterPast) return afterTime;
+  // Spring-forward's "before" reading and fall-back's "after" reading are both the later instant.
+  return Math.max(beforeTime, afterTime);
+}
+
+const lookups = new Map<string, (utcMs: number) => number>();
+
+function zoneLookup(timeZone: string): (utcMs: number) => number {
+  let lookup = lookups.get(timeZone);
+  if (!lookup) {
+    lookup = intlOffsetLookup(timeZone);
+    lookups.set(timeZone, lookup);
+  }
+  return lookup;
+}
+
 /** Returns a fast formatter micros -> PostgreSQL text, in the IANA zone (null/"" = UTC). */
 export function createTimeFormatter(format: TimeFormat, timeZone: string | null): (micros: number) => string {
   const isUtc = !timeZone || timeZone === "UTC" || timeZone === "Etc/UTC";

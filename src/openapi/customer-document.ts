@@ -4,13 +4,15 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from "@asteasolutions/zod-to-ope
 import { z } from "zod";
 import { SESSION_COOKIE } from "../auth/customer-auth";
 import { customerCreateDocument } from "../cdr-exports/create-document";
-import { listFilters, SORTABLE } from "../cdr-exports/list-filters";
+import { CDR_EXPORTS } from "../cdr-exports/resource";
 import { EXPORT_STATUSES } from "../db/schema";
 import { TIME_FORMATS } from "../file-format/time-format";
-import { CUSTOMER_BASE } from "../routes/customer/cdr-export-resource";
+import { describeFilters } from "../http/jsonapi/filters";
+import { ACCOUNTS, CUSTOMER_BASE } from "../routes/customer/account-resource";
 import {
   accountLinkageDocument,
   customerAccountDocument,
+  customerAccountListDocument,
   customerExportDocument,
   customerExportListDocument,
   downloadHeaders,
@@ -69,10 +71,38 @@ const FILTER_VALUES: Record<string, { schema: z.ZodType; what: string }> = {
   time_format: { schema: z.enum(TIME_FORMATS), what: "time-format" },
 };
 
-function filterQuery(): Record<string, z.ZodType> {
+const ACCOUNT_FILTER_VALUES: Record<string, { schema: z.ZodType; what: string }> = {
+  name: { schema: z.string(), what: "name" },
+  uuid: { schema: z.uuid(), what: "the account's uuid" },
+  ...Object.fromEntries(
+    ["balance", "min_balance", "max_balance", "destination_rate_limit"].map((f) => [
+      f,
+      { schema: z.number(), what: f.replaceAll("_", "-") },
+    ]),
+  ),
+  ...Object.fromEntries(
+    ["origination_capacity", "termination_capacity", "total_capacity"].map((f) => [
+      f,
+      { schema: z.number().int(), what: f.replaceAll("_", "-") },
+    ]),
+  ),
+};
+
+/** `fields[type]`: the sparse fieldset of a type. */
+function fieldsQuery(attributes: readonly string[]) {
+  return z
+    .string()
+    .optional()
+    .meta({ description: `Comma-separated fields to render: ${attributes.join(", ")}.` });
+}
+
+function filterQuery(
+  filters: Parameters<typeof describeFilters>[0] = CDR_EXPORTS.filters,
+  values: Record<string, { schema: z.ZodType; what: string }> = FILTER_VALUES,
+): Record<string, z.ZodType> {
   const shape: Record<string, z.ZodType> = {};
-  for (const { name, field, op, list } of listFilters()) {
-    const value = FILTER_VALUES[field];
+  for (const { name, field, op, list } of describeFilters(filters)) {
+    const value = values[field];
     if (!value) throw new Error(`the API description has no value schema for list filter field ${field}`);
     const verb = op === null ? "is one of" : OPERATORS[op];
     if (!verb) throw new Error(`the API description has no wording for list filter operator ${op}`);
@@ -262,16 +292,58 @@ function build() {
           .string()
           .optional()
           .meta({
-            description: `Comma-separated attributes, \`-\` for descending: ${Object.keys(SORTABLE).join(", ")}. Default \`-created-at\`.`,
+            description: `Comma-separated attributes, \`-\` for descending: ${CDR_EXPORTS.sortable.join(", ")} (dasherized or underscored). Default \`-created-at\`.`,
             example: "-created-at",
           }),
         include,
+        "fields[cdr-exports]": fieldsQuery([...CDR_EXPORTS.attributes, "account"]),
+        "fields[accounts]": fieldsQuery(ACCOUNTS.attributes),
         ...filterQuery(),
       }),
     },
     responses: {
       200: jsonApi("A page of exports.", listDocument),
       ...errors(400, 401),
+    },
+  });
+  const accountListDocument = registerSchema(registry, "AccountListDocument", customerAccountListDocument);
+  const accountDocument = registerSchema(registry, "AccountDocument", customerAccountDocument);
+  registry.registerPath({
+    method: "get",
+    path: path("/accounts"),
+    tags: ["accounts"],
+    summary: "List accounts",
+    description:
+      "The caller's accounts (its customer's, within the API access's allowed accounts): where a client finds the account uuid an export needs.",
+    security,
+    request: {
+      query: z.object({
+        ...pageQuery,
+        "fields[accounts]": fieldsQuery(ACCOUNTS.attributes),
+        sort: z
+          .string()
+          .optional()
+          .meta({
+            description: `Comma-separated, \`-\` for descending: ${ACCOUNTS.sortable.join(", ")}. Default \`id\`.`,
+          }),
+        ...filterQuery(ACCOUNTS.filters, ACCOUNT_FILTER_VALUES),
+      }),
+    },
+    responses: { 200: jsonApi("A page of accounts.", accountListDocument), ...errors(400, 401) },
+  });
+  registry.registerPath({
+    method: "get",
+    path: path("/accounts/{id}"),
+    tags: ["accounts"],
+    summary: "Show an account",
+    security,
+    request: {
+      params: z.object({ id: z.uuid().openapi({ param: { description: "The account's uuid." } }) }),
+      query: z.object({ "fields[accounts]": fieldsQuery(ACCOUNTS.attributes) }),
+    },
+    responses: {
+      200: jsonApi("The account.", accountDocument),
+      ...errors(400, 401, 404),
     },
   });
   registry.registerPath({
@@ -319,8 +391,8 @@ function build() {
     security,
     request: { params: exportId },
     responses: {
-      200: jsonApi("The account.", registerSchema(registry, "AccountDocument", customerAccountDocument)),
-      ...errors(401, 404),
+      200: jsonApi("The account.", accountDocument),
+      ...errors(400, 401, 404),
     },
   });
   registry.registerPath({

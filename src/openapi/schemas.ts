@@ -241,7 +241,9 @@ export const customerAccountResource = z.strictObject({
   links: z.strictObject({ self: link }),
   attributes: z.strictObject({
     name: z.string(),
-    balance: z.string().meta({ description: "A decimal, as stored.", example: "100.0" }),
+    balance: z
+      .string()
+      .meta({ description: "A decimal, as Ruby's BigDecimal renders it.", example: "100.0" }),
     "min-balance": z.string(),
     "max-balance": z.string(),
     "destination-rate-limit": z.string().nullable(),
@@ -305,6 +307,12 @@ export const accountLinkageDocument = z.strictObject({
 });
 
 export const customerAccountDocument = z.strictObject({ data: customerAccountResource.nullable() });
+
+export const customerAccountListDocument = z.strictObject({
+  data: z.array(customerAccountResource),
+  meta: listMeta,
+  links: pagingLinks,
+});
 
 // ---- operator API ------------------------------------------------------------------------------------------
 

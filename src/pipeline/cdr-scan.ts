@@ -22,9 +22,10 @@ export function planScan(
   filters: Filters,
   accountId: number | null,
   csv: CsvOptions = {},
+  timeZone: string | null = null,
 ): ScanPlan {
   const segments = csvSegments(fields);
-  const { conditions, params } = filtersToSql(filters);
+  const { conditions, params } = filtersToSql(filters, timeZone);
   if (accountId !== null) {
     conditions.unshift(`"customer_acc_id" = ?`);
     params.unshift(accountId);

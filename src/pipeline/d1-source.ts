@@ -28,9 +28,13 @@ export async function readD1Slice(
   let plan: ReturnType<typeof planScan>;
   let formatTime: (micros: number) => string;
   try {
-    plan = planScan(row.fields, row.filters as never, row.customerAccountId, {
-      neutraliseFormulas: options.neutraliseFormulas,
-    });
+    plan = planScan(
+      row.fields,
+      row.filters as never,
+      row.customerAccountId,
+      { neutraliseFormulas: options.neutraliseFormulas },
+      row.timeZoneName,
+    );
     formatTime = createTimeFormatter(row.timeFormat, row.timeZoneName);
   } catch (error) {
     throw new PermanentExportError(error instanceof Error ? error.message : String(error));

@@ -84,6 +84,24 @@ const cases = {
     timeZoneName: "Europe/Kyiv",
     sql: `${customerSelect("without_timezone")} WHERE (${DAY_SQL} AND ${account(ACCOUNT)}) ${ORDER}`,
   },
+  /** 02:30 does not exist in New York on 2021-03-14: PostgreSQL reads it with the offset before (07:30Z). */
+  newYorkGap: {
+    order: { via: "customer", account: ACCOUNT },
+    filters: { time_start_gteq: "2021-03-14 02:30:00", time_start_lt: "2021-03-14 04:00:00" },
+    timeZoneName: "America/New_York",
+    sql:
+      `${customerSelect("with_timezone")} WHERE ("cdr"."cdr"."time_start" >= '2021-03-14 02:30:00' ` +
+      `AND "cdr"."cdr"."time_start" < '2021-03-14 04:00:00' AND ${account(ACCOUNT)}) ${ORDER}`,
+  },
+  /** 01:30 happens twice in New York on 2021-11-07: PostgreSQL reads the second (EST, 06:30Z). */
+  newYorkOverlap: {
+    order: { via: "customer", account: ACCOUNT },
+    filters: { time_start_gteq: "2021-11-07 01:30:00", time_start_lt: "2021-11-07 03:00:00" },
+    timeZoneName: "America/New_York",
+    sql:
+      `${customerSelect("with_timezone")} WHERE ("cdr"."cdr"."time_start" >= '2021-11-07 01:30:00' ` +
+      `AND "cdr"."cdr"."time_start" < '2021-11-07 03:00:00' AND ${account(ACCOUNT)}) ${ORDER}`,
+  },
   kolkataRounded: {
     order: { via: "customer", account: ACCOUNT },
     filters: { time_start_gteq: "2018-12-31 12:00:00", time_start_lt: "2019-01-02 12:30:00" },

@@ -8,6 +8,7 @@ import {
   parseTimestampMicros,
   TIME_FORMATS,
   type TimeFormat,
+  wallClockToInstant,
 } from "../../src/file-format/time-format";
 
 /** Micros from an ISO string with up to 6 fraction digits, independent of the module under test. */
@@ -327,5 +328,65 @@ describe("isoMillis", () => {
     expect(isoMillis(Date.UTC(2019, 0, 1))).toBe("2019-01-01T00:00:00.000Z");
     expect(isoMillis(Date.UTC(2025, 2, 30, 1, 2, 3, 45))).toBe("2025-03-30T01:02:03.045Z");
     expect(isoMillis(-1)).toBe("1969-12-31T23:59:59.999Z");
+  });
+});
+
+describe("wallClockToInstant: a zone-less time read in the session zone, as PostgreSQL reads it", () => {
+  // [zone, local time, the instant PostgreSQL gives `'<local>'::timestamptz` after SET timezone TO zone]
+  const cases: Array<[string | null, string, string, string]> = [
+    [null, "2019-01-01T00:00:00.000", "2019-01-01T00:00:00.000Z", "no zone: UTC"],
+    ["UTC", "2019-01-01T00:00:00.000", "2019-01-01T00:00:00.000Z", "UTC"],
+    ["Europe/Kyiv", "2019-01-01T00:00:00.000", "2018-12-31T22:00:00.000Z", "Kyiv winter (+02)"],
+    ["Europe/Kyiv", "2019-07-01T00:00:00.250", "2019-06-30T21:00:00.250Z", "Kyiv summer (+03), millis kept"],
+    ["Asia/Kolkata", "2019-01-01T00:00:00.000", "2018-12-31T18:30:00.000Z", "a half-hour offset"],
+    // Kyiv springs forward at 03:00 local (01:00Z) on 2019-03-31: 03:00-04:00 does not exist.
+    ["Europe/Kyiv", "2019-03-31T02:59:59.000", "2019-03-31T00:59:59.000Z", "Kyiv just before the gap"],
+    [
+      "Europe/Kyiv",
+      "2019-03-31T03:30:00.000",
+      "2019-03-31T01:30:00.000Z",
+      "Kyiv gap: the offset before (+02)",
+    ],
+    ["Europe/Kyiv", "2019-03-31T04:00:00.000", "2019-03-31T01:00:00.000Z", "Kyiv after the gap (+03)"],
+    // Kyiv falls back at 04:00 local (01:00Z) on 2019-10-27: 03:00-04:00 happens twice.
+    ["Europe/Kyiv", "2019-10-27T02:59:59.000", "2019-10-26T23:59:59.000Z", "Kyiv before the overlap (+03)"],
+    [
+      "Europe/Kyiv",
+      "2019-10-27T03:30:00.000",
+      "2019-10-27T01:30:00.000Z",
+      "Kyiv overlap: the offset after (+02)",
+    ],
+    ["Europe/Kyiv", "2019-10-27T04:00:00.000", "2019-10-27T02:00:00.000Z", "Kyiv after the overlap"],
+    // New York springs forward at 02:00 EST (07:00Z) on 2021-03-14; falls back at 02:00 EDT (06:00Z) on 2021-11-07.
+    ["America/New_York", "2021-03-14T01:59:59.000", "2021-03-14T06:59:59.000Z", "NY before the gap (EST)"],
+    ["America/New_York", "2021-03-14T02:00:00.000", "2021-03-14T07:00:00.000Z", "NY gap start: EST"],
+    [
+      "America/New_York",
+      "2021-03-14T02:30:00.000",
+      "2021-03-14T07:30:00.000Z",
+      "NY gap: EST, i.e. 03:30 EDT",
+    ],
+    ["America/New_York", "2021-03-14T03:00:00.000", "2021-03-14T07:00:00.000Z", "NY after the gap (EDT)"],
+    [
+      "America/New_York",
+      "2021-11-07T00:59:59.000",
+      "2021-11-07T04:59:59.000Z",
+      "NY before the overlap (EDT)",
+    ],
+    ["America/New_York", "2021-11-07T01:00:00.000", "2021-11-07T06:00:00.000Z", "NY overlap start: EST"],
+    [
+      "America/New_York",
+      "2021-11-07T01:30:00.000",
+      "2021-11-07T06:30:00.000Z",
+      "NY overlap: the second (EST)",
+    ],
+    ["America/New_York", "2021-11-07T02:00:00.000", "2021-11-07T07:00:00.000Z", "NY after the overlap (EST)"],
+    // Southern hemisphere: Sydney falls back 03:00 AEDT -> 02:00 AEST (16:00Z) on 2021-04-04.
+    ["Australia/Sydney", "2021-04-04T02:30:00.000", "2021-04-03T16:30:00.000Z", "Sydney overlap: the second"],
+    // ...and springs forward 02:00 AEST -> 03:00 AEDT (16:00Z) on 2021-10-03.
+    ["Australia/Sydney", "2021-10-03T02:30:00.000", "2021-10-02T16:30:00.000Z", "Sydney gap: AEST"],
+  ];
+  it.each(cases)("%s %s -> %s (%s)", (zone, local, instant) => {
+    expect(isoMillis(wallClockToInstant(Date.parse(`${local}Z`), zone))).toBe(instant);
   });
 });

@@ -3,7 +3,6 @@
 import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Filters } from "../../cdr-exports/filters";
-import type { SortKey } from "../../cdr-exports/list-filters";
 import type { Caller } from "../../context";
 import type { TimeFormat } from "../../file-format/time-format";
 import { configuredSource } from "../../pipeline/cdr-source";
@@ -115,20 +114,13 @@ export async function listScopedExports(
   d1: D1Handle,
   caller: Caller,
   conditions: SQL[],
-  order: SortKey[],
+  order: SortKey<typeof exportView.columns>[],
   page: { size: number; offset: number },
   withAccounts: boolean,
 ): Promise<ScopedList> {
   const where = conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``;
   // Both orders name the set's output columns; the outer one keeps the page's order.
-  const orderBy = (table: string) =>
-    sql.join(
-      order.map(
-        (key) =>
-          sql`${sql.raw(table)}.${sql.identifier(exportAlias(key))} ${key.descending ? sql`DESC` : sql`ASC`}`,
-      ),
-      sql`, `,
-    );
+  const orderBy = (table: string) => orderByAliases(table, exportView, order);
   const rows = await statement(
     d1,
     sql`WITH ${callerCte(caller)},
@@ -159,11 +151,26 @@ export async function listScopedExports(
   return { caller: callerColumns.decode(first, 0), rows: found, total: first[callerColumns.width] as number };
 }
 
-function exportAlias(key: SortKey): string {
-  for (const [name, column] of Object.entries(exportView.columns)) {
-    if (column === key.column) return exportView.alias(name as keyof typeof exportView.columns);
-  }
-  throw new Error(`sort column ${key.column.name} is not selected`);
+/** A sort key: a projection's column, the direction, and whether it is a decimal stored as text. */
+export type SortKey<T extends Record<string, SQLiteColumn>> = {
+  key: keyof T & string;
+  descending: boolean;
+  decimal?: boolean;
+};
+
+/** ORDER BY a projection's output columns, with PostgreSQL's NULL order (last ascending, first descending). */
+export function orderByAliases<T extends Record<string, SQLiteColumn>>(
+  table: string,
+  projection: Projection<T>,
+  order: SortKey<T>[],
+): SQL {
+  return sql.join(
+    order.map(({ key, descending, decimal }) => {
+      const column = sql`${sql.raw(table)}.${sql.identifier(projection.alias(key))}`;
+      return sql`${decimal ? sql`CAST(${column} AS REAL)` : column} ${descending ? sql`DESC NULLS FIRST` : sql`ASC NULLS LAST`}`;
+    }),
+    sql`, `,
+  );
 }
 
 /** RETURNING of a projection's columns, unqualified (RETURNING names the written row's own). */

@@ -9,6 +9,7 @@ import { accounts, cdrExports, idempotencyKeys } from "../schema";
 import { type D1Handle, rowsOf, statement } from "../statement";
 import { accountInScope, type CallerRow, callerColumns, callerCte } from "./caller";
 import {
+  type AccountView,
   accountView,
   type ExportView,
   type ExportWithAccount,
@@ -34,6 +35,8 @@ export type CreateInput = {
 export type CreateOutcome = {
   caller: CallerRow | null;
   accountFound: boolean;
+  /** The account the request names, when it is the caller's (`include=account` renders it). */
+  account: AccountView | null;
   created: ExportView | null;
   /** The export a live Idempotency-Key of the customer already names, and the body it was used with. */
   stored: { fingerprint: string; found: ExportWithAccount | null } | null;
@@ -56,7 +59,7 @@ export async function createExport(d1: D1Handle, caller: Caller, input: CreateIn
   const statements = [
     statement(
       d1,
-      sql`WITH ${cte} SELECT ${callerColumns.select}, ${accounts.id} AS account_id
+      sql`WITH ${cte} SELECT ${callerColumns.select}, ${accountView.select}
         FROM caller LEFT ${account}`,
     ),
   ];
@@ -112,9 +115,11 @@ export async function createExport(d1: D1Handle, caller: Caller, input: CreateIn
   const [checked, ...writes] = await d1.batch(statements);
   const [first] = rowsOf(checked);
   const callerRow = first ? callerColumns.decode(first, 0) : null;
+  const named = first ? accountView.decode(first, callerColumns.width) : null;
   const outcome: CreateOutcome = {
     caller: callerRow,
-    accountFound: first?.[callerColumns.width] !== null && first?.[callerColumns.width] !== undefined,
+    accountFound: named !== null,
+    account: named,
     created: null,
     stored: null,
   };

@@ -1,11 +1,18 @@
 // Operator API `accounts`: a contractor's billing accounts, identified to customers by uuid.
+import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { Hono } from "hono";
 import { z } from "zod";
-import type { AppContext, AppEnv } from "../../context";
+import type { AppContext } from "../../context";
 import { db } from "../../db/client";
 import { accounts, contractors } from "../../db/schema";
 import { jsonApi } from "../../http/json-api";
+import {
+  accountResource,
+  listDocument,
+  showDocument,
+  writeDocument,
+  writeLinkage,
+} from "../../openapi/schemas";
 import {
   adminDocument,
   blank,
@@ -23,6 +30,16 @@ import {
   readWrite,
   requiredString,
 } from "./admin-resource";
+import {
+  adminRouter,
+  answer,
+  documentBody,
+  errors,
+  idParams,
+  jsonApiResponse,
+  pageParams,
+  SECURITY,
+} from "./openapi";
 
 type Row = typeof accounts.$inferSelect;
 
@@ -107,8 +124,25 @@ async function write<T>(run: () => Promise<T>, id?: number): Promise<T> {
 
 const CONTRACTOR = "/data/relationships/contractor";
 
-export const adminAccounts = new Hono<AppEnv>()
-  .post("/", async (c) => {
+const tags = ["accounts"];
+const one = showDocument(accountResource);
+const relationships = { contractor: writeLinkage("contractors") };
+
+export const adminAccounts = adminRouter();
+
+adminAccounts.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags,
+    summary: "Create an account",
+    security: SECURITY,
+    request: {
+      body: documentBody(writeDocument("accounts", attributes.strict(), relationships, false, true)),
+    },
+    responses: { 201: jsonApiResponse("Created.", one), ...errors(400, 401, 409, 413, 415, 422) },
+  }),
+  async (c) => {
     const { attributes: a, input } = await readWrite(c, "accounts", attributes, ["contractor"]);
     const contractorId = linkedId(input, "contractor", "contractors");
     if (contractorId === undefined) throw blank("contractor", CONTRACTOR);
@@ -124,14 +158,54 @@ export const adminAccounts = new Hono<AppEnv>()
           .returning(),
       id,
     );
-    return jsonApi(c, { data: render(c, row as Row) }, 201);
-  })
-  .get("/", async (c) => {
+    return answer(jsonApi(c, { data: render(c, row as Row) }, 201));
+  },
+);
+
+adminAccounts.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    summary: "List accounts",
+    security: SECURITY,
+    request: { query: pageParams },
+    responses: { 200: jsonApiResponse("A page, by id.", listDocument(accountResource)), ...errors(400, 401) },
+  }),
+  async (c) => {
     const { rows, ...list } = await pagedList(c, accounts);
-    return jsonApi(c, { data: rows.map((row) => render(c, row)), ...list });
-  })
-  .get("/:id", async (c) => jsonApi(c, { data: render(c, await findById(c, accounts)) }))
-  .patch("/:id", async (c) => {
+    return answer(jsonApi(c, { data: rows.map((row) => render(c, row)), ...list }));
+  },
+);
+
+adminAccounts.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags,
+    summary: "Show an account",
+    security: SECURITY,
+    request: { params: idParams },
+    responses: { 200: jsonApiResponse("The record.", one), ...errors(401, 404) },
+  }),
+  async (c) => answer(jsonApi(c, { data: render(c, await findById(c, accounts)) })),
+);
+
+adminAccounts.openapi(
+  createRoute({
+    method: "patch",
+    path: "/{id}",
+    tags,
+    summary: "Update an account",
+    description: "Only the attributes and relationships given change.",
+    security: SECURITY,
+    request: {
+      params: idParams,
+      body: documentBody(writeDocument("accounts", attributes.strict().partial(), relationships, true)),
+    },
+    responses: { 200: jsonApiResponse("Updated.", one), ...errors(400, 401, 404, 413, 415, 422) },
+  }),
+  async (c) => {
     const existing = await findById(c, accounts);
     const { attributes: a, input } = await readWrite(c, "accounts", attributes.partial(), ["contractor"]);
     const contractorId = linkedId(input, "contractor", "contractors");
@@ -149,9 +223,21 @@ export const adminAccounts = new Hono<AppEnv>()
         .where(eq(accounts.id, existing.id))
         .returning(),
     );
-    return jsonApi(c, { data: render(c, row as Row) });
-  })
-  .delete("/:id", async (c) => {
+    return answer(jsonApi(c, { data: render(c, row as Row) }));
+  },
+);
+
+adminAccounts.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags,
+    summary: "Delete an account",
+    security: SECURITY,
+    request: { params: idParams },
+    responses: { 204: { description: "Deleted." }, ...errors(401, 404, 422) },
+  }),
+  async (c) => {
     const existing = await findById(c, accounts);
     try {
       await db(c.env).delete(accounts).where(eq(accounts.id, existing.id));
@@ -161,4 +247,5 @@ export const adminAccounts = new Hono<AppEnv>()
       throw error;
     }
     return c.body(null, 204);
-  });
+  },
+);

@@ -1,6 +1,6 @@
 // Operator API `api-accesses`: customer API v1 credentials, their allowed accounts and source networks.
+import { createRoute } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
-import { Hono } from "hono";
 import { z } from "zod";
 import { ALL_NETWORKS, formatNetwork, parseNetwork } from "../../auth/ip-networks";
 import {
@@ -11,12 +11,19 @@ import {
   MIN_PASSWORD_LENGTH,
 } from "../../auth/password";
 import { revokeAccessTokens } from "../../auth/revocation";
-import type { AppContext, AppEnv } from "../../context";
+import type { AppContext } from "../../context";
 import { db } from "../../db/client";
 import { accounts, apiAccesses, contractors } from "../../db/schema";
 import { ApiError, validationError } from "../../errors";
 import { isoMillis } from "../../file-format/time-format";
 import { jsonApi } from "../../http/json-api";
+import {
+  apiAccessResource,
+  listDocument,
+  showDocument,
+  writeDocument,
+  writeLinkage,
+} from "../../openapi/schemas";
 import {
   adminDocument,
   blank,
@@ -28,6 +35,16 @@ import {
   readWrite,
   requiredString,
 } from "./admin-resource";
+import {
+  adminRouter,
+  answer,
+  documentBody,
+  errors,
+  idParams,
+  jsonApiResponse,
+  pageParams,
+  SECURITY,
+} from "./openapi";
 
 type Row = typeof apiAccesses.$inferSelect;
 
@@ -143,8 +160,23 @@ async function write<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-export const adminApiAccesses = new Hono<AppEnv>()
-  .post("/", async (c) => {
+const tags = ["api-accesses"];
+const one = showDocument(apiAccessResource);
+const relationships = { customer: writeLinkage("contractors") };
+
+export const adminApiAccesses = adminRouter();
+
+adminApiAccesses.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags,
+    summary: "Create an API access",
+    security: SECURITY,
+    request: { body: documentBody(writeDocument("api-accesses", attributes.strict(), relationships, false)) },
+    responses: { 201: jsonApiResponse("Created.", one), ...errors(400, 401, 413, 415, 422) },
+  }),
+  async (c) => {
     const { attributes: a, input } = await readWrite(c, "api-accesses", attributes, ["customer"]);
     const customerId = linkedId(input, "customer", "contractors");
     if (customerId === undefined) throw blank("customer", CUSTOMER);
@@ -167,14 +199,57 @@ export const adminApiAccesses = new Hono<AppEnv>()
         })
         .returning(),
     );
-    return jsonApi(c, { data: render(c, row as Row) }, 201);
-  })
-  .get("/", async (c) => {
+    return answer(jsonApi(c, { data: render(c, row as Row) }, 201));
+  },
+);
+
+adminApiAccesses.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    summary: "List api-accesses",
+    security: SECURITY,
+    request: { query: pageParams },
+    responses: {
+      200: jsonApiResponse("A page, by id.", listDocument(apiAccessResource)),
+      ...errors(400, 401),
+    },
+  }),
+  async (c) => {
     const { rows, ...list } = await pagedList(c, apiAccesses);
-    return jsonApi(c, { data: rows.map((row) => render(c, row)), ...list });
-  })
-  .get("/:id", async (c) => jsonApi(c, { data: render(c, await findById(c, apiAccesses)) }))
-  .patch("/:id", async (c) => {
+    return answer(jsonApi(c, { data: rows.map((row) => render(c, row)), ...list }));
+  },
+);
+
+adminApiAccesses.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags,
+    summary: "Show an API access",
+    security: SECURITY,
+    request: { params: idParams },
+    responses: { 200: jsonApiResponse("The record.", one), ...errors(401, 404) },
+  }),
+  async (c) => answer(jsonApi(c, { data: render(c, await findById(c, apiAccesses)) })),
+);
+
+adminApiAccesses.openapi(
+  createRoute({
+    method: "patch",
+    path: "/{id}",
+    tags,
+    summary: "Update an API access",
+    description: "Only the attributes and relationships given change.",
+    security: SECURITY,
+    request: {
+      params: idParams,
+      body: documentBody(writeDocument("api-accesses", attributes.strict().partial(), relationships, true)),
+    },
+    responses: { 200: jsonApiResponse("Updated.", one), ...errors(400, 401, 404, 413, 415, 422) },
+  }),
+  async (c) => {
     const existing = await findById(c, apiAccesses);
     const { attributes: a, input } = await readWrite(c, "api-accesses", attributes.partial(), ["customer"]);
     const customerId = linkedId(input, "customer", "contractors") ?? existing.customerId;
@@ -195,18 +270,48 @@ export const adminApiAccesses = new Hono<AppEnv>()
         .where(eq(apiAccesses.id, existing.id))
         .returning(),
     );
-    return jsonApi(c, { data: render(c, row as Row) });
-  })
-  .post("/:id/revoke-tokens", async (c) => {
+    return answer(jsonApi(c, { data: render(c, row as Row) }));
+  },
+);
+
+adminApiAccesses.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/revoke-tokens",
+    tags,
+    summary: "Revoke the tokens of an API access",
+    description:
+      "Every token of the API access issued until now, with the download links they made. A new login works at once. No request body.",
+    security: SECURITY,
+    request: { params: idParams },
+    responses: {
+      200: jsonApiResponse("Revoked; the record with its `tokens-revoked-at`.", one),
+      ...errors(401, 404),
+    },
+  }),
+  async (c) => {
     const existing = await findById(c, apiAccesses);
     // Every token issued for the access so far stops working at once, and the download links they made.
     const row = await revokeAccessTokens(c.env, existing.id);
     if (!row) throw ApiError.notFound();
-    return jsonApi(c, { data: render(c, row) });
-  })
-  .delete("/:id", async (c) => {
+    return answer(jsonApi(c, { data: render(c, row) }));
+  },
+);
+
+adminApiAccesses.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags,
+    summary: "Delete an API access",
+    security: SECURITY,
+    request: { params: idParams },
+    responses: { 204: { description: "Deleted." }, ...errors(401, 404, 422) },
+  }),
+  async (c) => {
     const existing = await findById(c, apiAccesses);
     // Tokens name the access by id and every request looks it up, so deleting it revokes them at once.
     await db(c.env).delete(apiAccesses).where(eq(apiAccesses.id, existing.id));
     return c.body(null, 204);
-  });
+  },
+);

@@ -1,22 +1,40 @@
 // Operator API `cdr-exports`: any column list, the full filter set, callbacks; list, show, download, delete.
+
+import { createRoute } from "@hono/zod-openapi";
 import { desc } from "drizzle-orm";
-import { Hono } from "hono";
-import { OPERATOR_CREATE_FRAME } from "../../cdr-exports/create-document";
+import { OPERATOR_CREATE_FRAME, operatorCreateDocument } from "../../cdr-exports/create-document";
 import { normalizeFilters, OPERATOR_FILTERS } from "../../cdr-exports/filters";
 import { exportFormatAttributes } from "../../cdr-exports/format-attributes";
 import { downloadLink } from "../../cdr-exports/signed-url";
-import type { AppContext, AppEnv } from "../../context";
+import type { AppContext } from "../../context";
 import { type ExportRow, insertExport } from "../../db/queries/cdr-exports";
 import { cdrExports } from "../../db/schema";
 import { type FieldProblem, validationError } from "../../errors";
 import { CDR_COLUMNS, customerColumns } from "../../file-format/columns";
 import { isoMillis } from "../../file-format/time-format";
 import { jsonApi, readJsonBody, resourceFromDocument } from "../../http/json-api";
+import {
+  downloadHeaders,
+  fileResponses,
+  listDocument,
+  operatorExportResource,
+  showDocument,
+} from "../../openapi/schemas";
 import { callbackUrlProblem } from "../../pipeline/callback-guard";
 import { deleteExport } from "../../pipeline/lifecycle";
 import { enqueueExport } from "../../pipeline/queue";
 import { downloadResponse } from "../customer/download";
 import { ADMIN_BASE, findById, pagedList } from "./admin-resource";
+import {
+  adminRouter,
+  answer,
+  documentBody,
+  errors,
+  idParams,
+  jsonApiResponse,
+  pageParams,
+  SECURITY,
+} from "./openapi";
 
 async function render(c: AppContext, row: ExportRow) {
   const origin = new URL(c.req.url).origin;
@@ -60,8 +78,23 @@ function fieldsFrom(value: unknown, problems: FieldProblem[]): string[] {
   return [...new Set(value as string[])];
 }
 
-export const adminCdrExports = new Hono<AppEnv>()
-  .post("/", async (c) => {
+const tags = ["cdr-exports"];
+const one = showDocument(operatorExportResource);
+
+export const adminCdrExports = adminRouter();
+
+adminCdrExports.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags,
+    summary: "Create an export",
+    description: "Any column list (`fields`), the full filter set, and an optional callback.",
+    security: SECURITY,
+    request: { body: documentBody(operatorCreateDocument) },
+    responses: { 201: jsonApiResponse("Created, Pending.", one), ...errors(400, 401, 413, 415, 422) },
+  }),
+  async (c) => {
     const { type, attributes, relationships } = OPERATOR_CREATE_FRAME;
     const input = resourceFromDocument(await readJsonBody(c), type, attributes, relationships);
     const a = input.attributes;
@@ -91,16 +124,71 @@ export const adminCdrExports = new Hono<AppEnv>()
       customerAccountId: null,
     });
     await enqueueExport(c.env, row.uuid, c.get("requestId"));
-    return jsonApi(c, { data: await render(c, row) }, 201);
-  })
-  .get("/", async (c) => {
+    return answer(jsonApi(c, { data: await render(c, row) }, 201));
+  },
+);
+
+adminCdrExports.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    summary: "List exports",
+    description: "Every export, newest first.",
+    security: SECURITY,
+    request: { query: pageParams },
+    responses: {
+      200: jsonApiResponse("A page of exports.", listDocument(operatorExportResource)),
+      ...errors(400, 401),
+    },
+  }),
+  async (c) => {
     const { rows, ...list } = await pagedList(c, cdrExports, desc(cdrExports.id));
-    return jsonApi(c, { data: await Promise.all(rows.map((row) => render(c, row))), ...list });
-  })
-  .get("/:id", async (c) => jsonApi(c, { data: await render(c, await findById(c, cdrExports)) }))
-  .get("/:id/download", async (c) => downloadResponse(c, await findById(c, cdrExports)))
-  .delete("/:id", async (c) => {
+    return answer(jsonApi(c, { data: await Promise.all(rows.map((row) => render(c, row))), ...list }));
+  },
+);
+
+adminCdrExports.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags,
+    summary: "Show an export",
+    security: SECURITY,
+    request: { params: idParams },
+    responses: { 200: jsonApiResponse("The export.", one), ...errors(401, 404) },
+  }),
+  async (c) => answer(jsonApi(c, { data: await render(c, await findById(c, cdrExports)) })),
+);
+
+adminCdrExports.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/download",
+    tags,
+    summary: "Download the file",
+    description: "A Pending, Failed or Deleted export: 404 with an empty body.",
+    security: SECURITY,
+    request: { params: idParams, headers: downloadHeaders },
+    responses: { ...fileResponses, ...errors(401, 404, 500) },
+  }),
+  async (c) => answer(downloadResponse(c, await findById(c, cdrExports))),
+);
+
+adminCdrExports.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags,
+    summary: "Delete an export",
+    description: "Marks it Deleted and removes its file.",
+    security: SECURITY,
+    request: { params: idParams },
+    responses: { 204: { description: "Deleted." }, ...errors(401, 404) },
+  }),
+  async (c) => {
     // Also for an export already Deleted: that retries a clean-up a storage error interrupted.
     await deleteExport(c.env, await findById(c, cdrExports));
     return c.body(null, 204);
-  });
+  },
+);

@@ -1,14 +1,15 @@
 // Operator API `contractors`: Yeti's customers and vendors.
+import { createRoute } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { Hono } from "hono";
 import { z } from "zod";
 import { revokeCustomerTokens } from "../../auth/revocation";
-import type { AppContext, AppEnv } from "../../context";
+import type { AppContext } from "../../context";
 import { db } from "../../db/client";
 import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { isoMillis } from "../../file-format/time-format";
 import { jsonApi } from "../../http/json-api";
+import { contractorResource, listDocument, showDocument, writeDocument } from "../../openapi/schemas";
 import {
   adminDocument,
   clientId,
@@ -22,6 +23,16 @@ import {
   readWrite,
   requiredString,
 } from "./admin-resource";
+import {
+  adminRouter,
+  answer,
+  documentBody,
+  errors,
+  idParams,
+  jsonApiResponse,
+  pageParams,
+  SECURITY,
+} from "./openapi";
 
 type Row = typeof contractors.$inferSelect;
 
@@ -50,8 +61,23 @@ async function write<T>(run: () => Promise<T>, id?: number): Promise<T> {
   }
 }
 
-export const adminContractors = new Hono<AppEnv>()
-  .post("/", async (c) => {
+const tags = ["contractors"];
+const one = showDocument(contractorResource);
+const strictAttributes = attributes.strict();
+
+export const adminContractors = adminRouter();
+
+adminContractors.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags,
+    summary: "Create a contractor",
+    security: SECURITY,
+    request: { body: documentBody(writeDocument("contractors", strictAttributes, undefined, false, true)) },
+    responses: { 201: jsonApiResponse("Created.", one), ...errors(400, 401, 409, 413, 415, 422) },
+  }),
+  async (c) => {
     const { attributes: a, input } = await readWrite(c, "contractors", attributes);
     const id = clientId(input);
     const now = Date.now();
@@ -70,14 +96,57 @@ export const adminContractors = new Hono<AppEnv>()
           .returning(),
       id,
     );
-    return jsonApi(c, { data: render(c, row as Row) }, 201);
-  })
-  .get("/", async (c) => {
+    return answer(jsonApi(c, { data: render(c, row as Row) }, 201));
+  },
+);
+
+adminContractors.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    summary: "List contractors",
+    security: SECURITY,
+    request: { query: pageParams },
+    responses: {
+      200: jsonApiResponse("A page, by id.", listDocument(contractorResource)),
+      ...errors(400, 401),
+    },
+  }),
+  async (c) => {
     const { rows, ...list } = await pagedList(c, contractors);
-    return jsonApi(c, { data: rows.map((row) => render(c, row)), ...list });
-  })
-  .get("/:id", async (c) => jsonApi(c, { data: render(c, await findById(c, contractors)) }))
-  .patch("/:id", async (c) => {
+    return answer(jsonApi(c, { data: rows.map((row) => render(c, row)), ...list }));
+  },
+);
+
+adminContractors.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags,
+    summary: "Show a contractor",
+    security: SECURITY,
+    request: { params: idParams },
+    responses: { 200: jsonApiResponse("The record.", one), ...errors(401, 404) },
+  }),
+  async (c) => answer(jsonApi(c, { data: render(c, await findById(c, contractors)) })),
+);
+
+adminContractors.openapi(
+  createRoute({
+    method: "patch",
+    path: "/{id}",
+    tags,
+    summary: "Update a contractor",
+    description: "Only the attributes given change.",
+    security: SECURITY,
+    request: {
+      params: idParams,
+      body: documentBody(writeDocument("contractors", strictAttributes.partial(), undefined, true)),
+    },
+    responses: { 200: jsonApiResponse("Updated.", one), ...errors(400, 401, 404, 413, 415, 422) },
+  }),
+  async (c) => {
     const existing = await findById(c, contractors);
     const { attributes: a } = await readWrite(c, "contractors", attributes.partial());
     // API accesses belong to customers only (as on create), so the flag stays while any exist.
@@ -97,16 +166,45 @@ export const adminContractors = new Hono<AppEnv>()
         .where(eq(contractors.id, existing.id))
         .returning(),
     );
-    return jsonApi(c, { data: render(c, row as Row) });
-  })
-  .post("/:id/revoke-tokens", async (c) => {
+    return answer(jsonApi(c, { data: render(c, row as Row) }));
+  },
+);
+
+adminContractors.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/revoke-tokens",
+    tags,
+    summary: "Revoke the tokens of a contractor",
+    description:
+      'Every token of the customer issued until now: its `sub: "D"` tokens and the tokens of all its API accesses, with the download links they made. Tokens issued afterwards work. No request body.',
+    security: SECURITY,
+    request: { params: idParams },
+    responses: {
+      200: jsonApiResponse("Revoked; the record with its `tokens-revoked-at`.", one),
+      ...errors(401, 404),
+    },
+  }),
+  async (c) => {
     const existing = await findById(c, contractors);
     // Its `sub: "D"` tokens and its API accesses' tokens stop working at once, with their download links.
     const row = await revokeCustomerTokens(c.env, existing.id);
     if (!row) throw ApiError.notFound();
-    return jsonApi(c, { data: render(c, row) });
-  })
-  .delete("/:id", async (c) => {
+    return answer(jsonApi(c, { data: render(c, row) }));
+  },
+);
+
+adminContractors.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags,
+    summary: "Delete a contractor",
+    security: SECURITY,
+    request: { params: idParams },
+    responses: { 204: { description: "Deleted." }, ...errors(401, 404, 422) },
+  }),
+  async (c) => {
     const existing = await findById(c, contractors);
     try {
       await db(c.env).delete(contractors).where(eq(contractors.id, existing.id));
@@ -117,4 +215,5 @@ export const adminContractors = new Hono<AppEnv>()
       throw error;
     }
     return c.body(null, 204);
-  });
+  },
+);

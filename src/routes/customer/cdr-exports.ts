@@ -7,44 +7,35 @@ import { expectedCustomer } from "../../auth/caller";
 import { authorize, customerAuth } from "../../auth/customer-auth";
 import { enforceRateLimit } from "../../auth/rate-limit";
 import { IDEMPOTENCY_KEY_HEADER, keyReused } from "../../cdr-exports/idempotency";
-import { listFilterConditions, listOrder } from "../../cdr-exports/list-filters";
+import { CDR_EXPORTS, EXPORT_SORT_KEYS } from "../../cdr-exports/resource";
 import { customerGrant, downloadLink } from "../../cdr-exports/signed-url";
 import type { AppContext, AppEnv, CustomerScope } from "../../context";
 import { checkCaller } from "../../db/queries/caller";
 import {
+  type AccountView,
   type ExportView,
+  type exportView,
   findScopedExport,
   listScopedExports,
   markScopedExportDeleted,
+  type SortKey,
 } from "../../db/queries/cdr-exports";
 import { createExport } from "../../db/queries/export-create";
-import { ApiError, validationError } from "../../errors";
 import { jsonApi, origin } from "../../http/json-api";
-import { pageLinks, parsePage } from "../../http/paging";
+import { recordNotFound, validationErrors } from "../../http/jsonapi/errors";
+import { filterConditions } from "../../http/jsonapi/filters";
+import { pageLinks, readQuery, type SortCriterion, verifyUuid } from "../../http/jsonapi/request";
 import { configuredSource } from "../../pipeline/cdr-source";
 import { holdsFiles, removeFiles } from "../../pipeline/lifecycle";
 import { enqueueExport } from "../../pipeline/queue";
-import { accountResource, exportResource } from "./cdr-export-resource";
-import { createProblems, readCreateRequest } from "./create-request";
+import { ACCOUNTS, accountResource, CUSTOMER_BASE } from "./account-resource";
+import { exportResource } from "./cdr-export-resource";
+import { type CreateRequest, createProblems, formValid, readCreateRequest } from "./create-request";
 import { downloadResponse } from "./download";
+import { beforeRoundTrip } from "./round-trip";
 
 export const cdrExports = new Hono<AppEnv>();
 cdrExports.use(customerAuth);
-
-/**
- * Runs what reads the request; a 4xx it throws is answered once the caller is checked (one round trip),
- * so a refused token still gets its 401 first.
- */
-async function beforeRoundTrip<T>(c: AppContext, read: () => T | Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (error instanceof ApiError && !c.get("customer")) {
-      authorize(c, await checkCaller(c.get("d1"), c.get("caller")));
-    }
-    throw error;
-  }
-}
 
 /**
  * The customer whose creation limit this request counts against, known before any query for a `sub: "D"`
@@ -62,11 +53,28 @@ function limitCreation(env: Env, customerId: number): Promise<void> {
   return enforceRateLimit(env.EXPORT_RATE_LIMITER, `customer:${customerId}`, 60);
 }
 
+/** The created export's document, with `include=account` and sparse fieldsets as on show. */
+function createdDocument(
+  c: AppContext,
+  request: CreateRequest,
+  row: ExportView,
+  account: AccountView | null,
+) {
+  const base = origin(c);
+  const data = exportResource(base, row, account, {
+    fieldsets: request.fieldsets,
+    withData: request.include,
+  });
+  return request.include && account
+    ? { data, included: [accountResource(base, account, request.fieldsets)] }
+    : { data };
+}
+
 cdrExports.post("/", async (c) => {
   let customerId = await creationCustomer(c);
   await limitCreation(c.env, customerId);
   const request = await beforeRoundTrip(c, () => readCreateRequest(c));
-  const valid = request.problems.length === 0 && !request.accountMissing;
+  const valid = formValid(request);
   // Twice at most: a second time only when the access has moved to another customer since this isolate
   // last saw it (nothing was written for the customer counted first).
   for (let attempt = 1; ; attempt++) {
@@ -79,7 +87,7 @@ cdrExports.post("/", async (c) => {
     });
     const scope = authorize(c, outcome.caller);
     const problems = createProblems(request, outcome.accountFound);
-    if (problems.length) throw validationError(problems);
+    if (problems.length) throw validationErrors(problems);
     if (scope.customerId !== customerId && attempt === 1) {
       customerId = scope.customerId;
       await limitCreation(c.env, customerId);
@@ -88,67 +96,95 @@ cdrExports.post("/", async (c) => {
     if (outcome.created) {
       // Sent after the answer: the export is stored, and a lost send is caught by the sweeper either way.
       c.executionCtx.waitUntil(enqueueExport(c.env, outcome.created.uuid, c.get("requestId")));
-      return jsonApi(c, { data: exportResource(origin(c), outcome.created, null) }, 201);
+      return jsonApi(c, createdDocument(c, request, outcome.created, outcome.account), 201);
     }
     // The key of an earlier request: the same body gets that request's export, another body a 422.
     if (outcome.stored?.found && request.key?.fingerprint === outcome.stored.fingerprint) {
-      return jsonApi(c, { data: exportResource(origin(c), outcome.stored.found.export, null) }, 201);
+      const { export: stored, account } = outcome.stored.found;
+      return jsonApi(c, createdDocument(c, request, stored, account), 201);
     }
     if (outcome.stored) throw keyReused();
     throw new Error(`create wrote nothing (${IDEMPOTENCY_KEY_HEADER} ${request.key ? "sent" : "absent"})`);
   }
 });
 
+/** The resources a customer request may name (fields, include). */
+const RESOURCES = [CDR_EXPORTS, ACCOUNTS];
+
+function exportOrder(sort: SortCriterion[] | null): SortKey<typeof exportView.columns>[] {
+  const byId = { key: "id", descending: true } as const;
+  if (!sort) return [{ key: "createdAt", descending: true }, byId];
+  return [
+    ...sort.map((s) => ({
+      key: EXPORT_SORT_KEYS[s.field as keyof typeof EXPORT_SORT_KEYS],
+      descending: s.descending,
+    })),
+    byId,
+  ];
+}
+
 cdrExports.get("/", async (c) => {
   const url = new URL(c.req.url);
-  const query = url.searchParams;
-  const { page, include, conditions, order } = await beforeRoundTrip(c, () => ({
-    page: parsePage(query),
-    include: parseInclude(query.get("include")),
-    conditions: listFilterConditions(query),
-    order: listOrder(query.get("sort")),
-  }));
-  const listed = await listScopedExports(c.get("d1"), c.get("caller"), conditions, order, page, include);
+  const { query, conditions, order } = await beforeRoundTrip(c, () => {
+    const query = readQuery(url, CDR_EXPORTS, RESOURCES, { list: true });
+    return { query, conditions: filterConditions(query.filters), order: exportOrder(query.sort) };
+  });
+  const include = query.include.has("account");
+  const listed = await listScopedExports(
+    c.get("d1"),
+    c.get("caller"),
+    conditions,
+    order,
+    query.page,
+    include,
+  );
   const scope = authorize(c, listed.caller);
   const base = origin(c);
+  const rendering = (r: (typeof listed.rows)[number]) =>
+    downloadFor(c.env, base, scope, r.export).then((download) =>
+      exportResource(base, r.export, r.account, { fieldsets: query.fieldsets, withData: include, download }),
+    );
   const body: Record<string, unknown> = {
-    data: await Promise.all(
-      listed.rows.map(async (r) =>
-        exportResource(base, r.export, r.account, include, await downloadFor(c.env, base, scope, r.export)),
-      ),
-    ),
+    data: await Promise.all(listed.rows.map(rendering)),
     meta: { "total-count": listed.total },
-    links: pageLinks(url, page, listed.total),
+    links: pageLinks(`${base}${CUSTOMER_BASE}/cdr-exports`, query.params, query.page, listed.total),
   };
   if (include) {
     body.included = uniqueAccounts(listed.rows.flatMap((r) => (r.account ? [r.account] : []))).map((a) =>
-      accountResource(base, a),
+      accountResource(base, a, query.fieldsets),
     );
   }
   return jsonApi(c, body);
 });
 
+/** The export the path names, when it is the caller's: 400 for a malformed id, 404 for another. */
 async function scopedExport(c: AppContext) {
-  const { caller, found } = await findScopedExport(c.get("d1"), c.get("caller"), c.req.param("id") ?? "");
+  const id = c.req.param("id") ?? "";
+  const uuid = await beforeRoundTrip(c, () => verifyUuid(id));
+  const { caller, found } = await findScopedExport(c.get("d1"), c.get("caller"), uuid);
   const scope = authorize(c, caller);
-  if (!found) throw ApiError.notFound();
+  if (!found) throw recordNotFound(id);
   return { ...found, scope };
 }
 
 cdrExports.get("/:id", async (c) => {
-  const include = await beforeRoundTrip(c, () => parseInclude(c.req.query("include") ?? null));
+  const query = await beforeRoundTrip(c, () =>
+    readQuery(new URL(c.req.url), CDR_EXPORTS, RESOURCES, { list: false }),
+  );
   const { export: row, account, scope } = await scopedExport(c);
   const base = origin(c);
+  const include = query.include.has("account");
+  const download = await downloadFor(c.env, base, scope, row);
   const body: Record<string, unknown> = {
-    data: exportResource(base, row, account, include, await downloadFor(c.env, base, scope, row)),
+    data: exportResource(base, row, account, { fieldsets: query.fieldsets, withData: include, download }),
   };
-  if (include) body.included = [accountResource(base, account)];
+  if (include) body.included = [accountResource(base, account, query.fieldsets)];
   return jsonApi(c, body);
 });
 
 cdrExports.get("/:id/relationships/account", async (c) => {
   const { export: row, account } = await scopedExport(c);
-  const self = `${origin(c)}/api/rest/customer/v1/cdr-exports/${row.uuid}`;
+  const self = `${origin(c)}${CUSTOMER_BASE}/cdr-exports/${row.uuid}`;
   return jsonApi(c, {
     links: { self: `${self}/relationships/account`, related: `${self}/account` },
     data: { type: "accounts", id: account.uuid },
@@ -156,8 +192,11 @@ cdrExports.get("/:id/relationships/account", async (c) => {
 });
 
 cdrExports.get("/:id/account", async (c) => {
+  const query = await beforeRoundTrip(c, () =>
+    readQuery(new URL(c.req.url), ACCOUNTS, RESOURCES, { list: false }),
+  );
   const { account } = await scopedExport(c);
-  return jsonApi(c, { data: accountResource(origin(c), account) });
+  return jsonApi(c, { data: accountResource(origin(c), account, query.fieldsets) });
 });
 
 cdrExports.get("/:id/download", async (c) => {
@@ -178,30 +217,16 @@ async function downloadFor(
 
 cdrExports.delete("/:id", async (c) => {
   const d1 = c.get("d1");
-  const deleted = await markScopedExportDeleted(d1, c.get("caller"), c.req.param("id"));
+  const id = c.req.param("id");
+  const uuid = await beforeRoundTrip(c, () => verifyUuid(id));
+  const deleted = await markScopedExportDeleted(d1, c.get("caller"), uuid);
   authorize(c, deleted.caller);
-  if (!deleted.found) throw ApiError.notFound();
+  if (!deleted.found) throw recordNotFound(id);
   // The files go once the export is marked; a Deleted export that still holds some retries the clean-up.
   const row = deleted.marked ?? deleted.before;
   if (row && (deleted.marked || holdsFiles(row))) await removeFiles(c.env, row, d1);
   return c.body(null, 204);
 });
-
-function parseInclude(include: string | null): boolean {
-  if (!include) return false;
-  for (const name of include.split(",")) {
-    if (name !== "account") {
-      throw ApiError.badRequest(
-        "Invalid field",
-        `${name} is not a valid includable relationship of cdr-exports`,
-        {
-          parameter: "include",
-        },
-      );
-    }
-  }
-  return true;
-}
 
 function uniqueAccounts<T extends { id: number }>(accounts: T[]): T[] {
   const seen = new Map<number, T>();

@@ -1,61 +1,85 @@
-// A `POST /cdr-exports` request read and validated as far as it can be without the database: the
-// document's frame (400/415), the filters and format attributes (422), the Idempotency-Key and the body's
-// fingerprint. Whether the account is the caller's is the create's round trip to tell.
+// A `POST /cdr-exports` request read and validated as far as it can be without the database, in Yeti's
+// order: the media type and body (415/400), fields and include, the document (400s of jsonapi-resources),
+// then the form (422s), the Idempotency-Key and the body's fingerprint. Whether the account is the caller's
+// is the create's round trip to tell.
 
 import { CUSTOMER_CREATE_FRAME } from "../../cdr-exports/create-document";
-import { CUSTOMER_FILTERS, normalizeFilters } from "../../cdr-exports/filters";
-import { exportFormatAttributes } from "../../cdr-exports/format-attributes";
+import { customerForm } from "../../cdr-exports/customer-form";
 import { bodyFingerprint, IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from "../../cdr-exports/idempotency";
+import { CDR_EXPORTS } from "../../cdr-exports/resource";
 import { config } from "../../config";
 import type { AppContext } from "../../context";
 import type { CreateInput, KeyClaim } from "../../db/queries/export-create";
 import type { FieldProblem } from "../../errors";
 import { customerColumns } from "../../file-format/columns";
-import { readJsonBody, resourceFromDocument, toOneLinkage } from "../../http/json-api";
+import { type CreatableSpec, createInput, readDocument } from "../../http/jsonapi/document";
+import type { GemError } from "../../http/jsonapi/errors";
+import { railsParams } from "../../http/jsonapi/params";
+import { type Fieldsets, parseFields, parseInclude } from "../../http/jsonapi/request";
+import { ACCOUNTS } from "./account-resource";
 
 export const ACCOUNT_POINTER = "/data/relationships/account";
 
+/**
+ * CdrExportResource.creatable_fields (filters, account, time_format, time_zone_name), taken from the create
+ * document's schema that the API description shows, so the two cannot drift.
+ */
+const CREATABLE: CreatableSpec = {
+  type: CUSTOMER_CREATE_FRAME.type,
+  attributes: CUSTOMER_CREATE_FRAME.attributes,
+  relationships: Object.fromEntries(
+    CUSTOMER_CREATE_FRAME.relationships.map((name) => [name, CDR_EXPORTS.relationships[name] as string]),
+  ),
+};
+
 export type CreateRequest = {
-  /** No account linkage at all (`account - can't be blank`); otherwise the uuid to look up, if any. */
+  /** No account linkage, or `data: null` (`account - can't be blank`); otherwise the uuid to look up. */
   accountMissing: boolean;
   accountUuid: string | null;
-  /** The problems found so far, in Yeti's order (the account's come first, once known). */
-  problems: FieldProblem[];
+  /** The form's problems that Yeti lists before the account's, and those after it. */
+  beforeAccount: FieldProblem[];
+  afterAccount: FieldProblem[];
   values: NonNullable<CreateInput["values"]>;
   key: KeyClaim | null;
+  fieldsets: Fieldsets;
+  include: boolean;
 };
 
 /** Throws the 400/415 of a malformed request; returns the rest for the create's round trip. */
 export async function readCreateRequest(c: AppContext): Promise<CreateRequest> {
   const key = parseIdempotencyKey(c.req.header(IDEMPOTENCY_KEY_HEADER));
-  const { type, attributes, relationships } = CUSTOMER_CREATE_FRAME;
-  const input = resourceFromDocument(await readJsonBody(c), type, attributes, relationships);
-  const linkage = toOneLinkage(input.relationships, "account");
-  const { filters, problems: filterProblems } = normalizeFilters(input.attributes.filters, CUSTOMER_FILTERS);
-  const problems: FieldProblem[] = filterProblems.map((message) => ({
-    key: "filters",
-    message,
-    pointer: "/data/attributes/filters",
-  }));
-  const format = exportFormatAttributes(input.attributes, problems);
+  const body = await readDocument(c);
+  const params = railsParams(new URL(c.req.url).searchParams);
+  const fieldsets = parseFields(params.get("fields"), [CDR_EXPORTS, ACCOUNTS]);
+  const includeErrors: GemError[] = [];
+  const include = parseInclude(params.get("include"), CDR_EXPORTS, [CDR_EXPORTS, ACCOUNTS], includeErrors);
+  const input = createInput(body, CREATABLE, includeErrors);
+  const form = customerForm(input.attributes);
+  const account = input.relationships.account ?? null;
   return {
-    accountMissing: !linkage.present,
-    accountUuid:
-      linkage.present && linkage.type === "accounts" && typeof linkage.id === "string" ? linkage.id : null,
-    problems,
-    values: { filters, fields: customerColumns(config(c.env).CUSTOMER_HIDDEN_COLUMNS), ...format },
-    // The body as received: Hono keeps the text readJsonBody read.
+    accountMissing: account === null,
+    accountUuid: account?.toLowerCase() ?? null,
+    beforeAccount: form.beforeAccount,
+    afterAccount: form.afterAccount,
+    values: { ...form.values, fields: customerColumns(config(c.env).CUSTOMER_HIDDEN_COLUMNS) },
+    // The body as received: Hono keeps the text readDocument read.
     key: key ? { key, fingerprint: await bodyFingerprint(await c.req.text()) } : null,
+    fieldsets,
+    include: include.has("account"),
   };
 }
 
-/** The request's problems with the account's in front, as Yeti lists them. */
+/** Whether the form found nothing to refuse before the account is looked up. */
+export function formValid(request: CreateRequest): boolean {
+  return !request.accountMissing && request.beforeAccount.length === 0 && request.afterAccount.length === 0;
+}
+
+/** The request's problems with the account's in Yeti's place. */
 export function createProblems(request: CreateRequest, accountFound: boolean): FieldProblem[] {
-  if (request.accountMissing) {
-    return [{ key: "account", message: "can't be blank", pointer: ACCOUNT_POINTER }, ...request.problems];
-  }
-  if (!accountFound) {
-    return [{ key: "account", message: "is invalid", pointer: ACCOUNT_POINTER }, ...request.problems];
-  }
-  return request.problems;
+  const account: FieldProblem[] = request.accountMissing
+    ? [{ key: "account", message: "can't be blank", pointer: ACCOUNT_POINTER }]
+    : accountFound
+      ? []
+      : [{ key: "account", message: "is invalid", pointer: ACCOUNT_POINTER }];
+  return [...request.beforeAccount, ...account, ...request.afterAccount];
 }

@@ -4,6 +4,7 @@ import { type DownloadGrant, verifyWorkerUrl } from "../../cdr-exports/signed-ur
 import type { AppEnv, Caller } from "../../context";
 import { findLinkedExport } from "../../db/queries/cdr-exports";
 import { ApiError } from "../../errors";
+import { recordNotFound } from "../../http/jsonapi/errors";
 import { downloadResponse } from "./download";
 
 export const signedDownloads = new Hono<AppEnv>();
@@ -33,6 +34,6 @@ signedDownloads.on(["GET", "HEAD"], "/:id", async (c) => {
   const { row, granted } = await findLinkedExport(c.get("d1"), uuid, grantCaller(checked.grant));
   // Revoked tokens, a deleted API access or customer: the links they made end with them.
   if (!granted) throw forbidden("The download link has been revoked.");
-  if (!row || row.status === "Deleted") throw ApiError.notFound();
+  if (!row || row.status === "Deleted") throw recordNotFound(uuid);
   return downloadResponse(c, row);
 });
