@@ -1,4 +1,4 @@
-// Tests run inside workerd with the bindings of wrangler.jsonc (local D1, R2, Queues, Hyperdrive).
+// Tests run inside workerd with the bindings of wrangler.toml (local D1, R2, Queues, Hyperdrive).
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
@@ -6,18 +6,25 @@ import { configDefaults, defineConfig } from "vitest/config";
 const NODE_TESTS = "test/**/*.node.test.ts";
 const POSTGRES_TESTS = "test/pg/**/*.test.ts";
 
+/** Secrets come from .dev.vars locally; tests pin their own values. */
+const TEST_SECRETS = {
+  CUSTOMER_V1_JWT_SECRET: "test-customer-v1-secret",
+  ADMIN_API_TOKEN: "test-admin-token-old,test-admin-token",
+};
+// Wrangler's config reader warns about required secrets missing from .dev.vars, .env and process.env
+// (once per test file): give it these.
+Object.assign(process.env, TEST_SECRETS);
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
-  /** A workerd project: the Worker's bindings, with `vars` over wrangler.jsonc's. */
+  /** A workerd project: the Worker's bindings, with `vars` over wrangler.toml's. */
   const workers = (vars: Record<string, string>) =>
     cloudflareTest({
-      wrangler: { configPath: "./wrangler.jsonc" },
+      wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
         bindings: {
           TEST_MIGRATIONS: migrations,
-          // Secrets come from .dev.vars locally; tests pin their own values.
-          CUSTOMER_V1_JWT_SECRET: "test-customer-v1-secret",
-          ADMIN_API_TOKEN: "test-admin-token-old,test-admin-token",
+          ...TEST_SECRETS,
           // A customer portal for the CORS tests; requests without an Origin header are unaffected.
           CORS_ALLOWED_ORIGINS: "https://portal.example.com",
           // No test reaches a public resolver: callback tests answer this one through their fetcher.
@@ -27,6 +34,17 @@ export default defineConfig(async () => {
         // Small limits in 10 s windows so the rate-limit tests recover quickly. Keys are per (login,
         // source address), source address and customer, so tests with their own logins/addresses/customers
         // are unaffected.
+        // Queue batches are delivered at once (wrangler.toml waits up to 1 s and 5 s to fill them): the
+        // tests that follow an export through the real queue wait for the export, not for the batch.
+        queueConsumers: {
+          "cdr-exports": {
+            maxBatchSize: 1,
+            maxBatchTimeout: 0,
+            maxRetries: 5,
+            deadLetterQueue: "cdr-exports-dlq",
+          },
+          "cdr-exports-dlq": { maxBatchSize: 10, maxBatchTimeout: 0 },
+        },
         ratelimits: {
           LOGIN_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 5, period: 10 } },
           EXPORT_RATE_LIMITER: { namespace_id: "1002", simple: { limit: 20, period: 10 } },
@@ -34,9 +52,16 @@ export default defineConfig(async () => {
         },
       },
     });
-  const shared = { setupFiles: ["./test/apply-migrations.ts"], testTimeout: 60_000 };
+  // Console output (the Worker's JSON log lines) is shown for failing tests only.
+  const shared = {
+    setupFiles: ["./test/apply-migrations.ts"],
+    testTimeout: 60_000,
+    silent: "passed-only" as const,
+  };
   return {
     test: {
+      // Console output (the Worker's JSON log lines) is shown for failing tests only.
+      silent: "passed-only" as const,
       projects: [
         // Everything runs inside workerd, but `*.node.test.ts`: tools workerd cannot run (code generation
         // from strings, as ajv-based validators do) run in Node.

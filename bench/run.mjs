@@ -464,7 +464,7 @@ async function postgresBench(results, save) {
     e.idleHwm = idle.hwm;
     e.rowsPerSec = e.rows / (e.ms / 1000);
     e.sameAsBaseline = contentDigest(file) === contentDigest(baselineFile);
-    e.gzipLevel = vars.EXPORT_GZIP_LEVEL ?? "wrangler.jsonc's";
+    e.gzipLevel = vars.EXPORT_GZIP_LEVEL ?? "wrangler.toml's";
     results.pgExport = e;
     if (opts.profile) {
       // Where the Worker's time goes: a CPU profile of a second export of the same rows.
@@ -533,7 +533,7 @@ async function main() {
   log(`load average at start: ${results.loadavg.start}`);
 
   log("bundling the Worker (a snapshot of src/; edits made while the bench runs do not reach it)");
-  // --var NAME=value overrides a var of wrangler.jsonc in both bundles (e.g. EXPORT_GZIP_LEVEL=1).
+  // --var NAME=value overrides a var of wrangler.toml in both bundles (e.g. EXPORT_GZIP_LEVEL=1).
   const vars = Object.fromEntries(
     opts.var.map((v) => [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)]),
   );

@@ -1,5 +1,6 @@
-// `npm start`: local secrets, local migrations, `wrangler dev` on 127.0.0.1:8787, demo data when empty,
-// and a ready token with a curl line. Extra arguments go to `wrangler dev` (e.g. `-- --var NAME:value`).
+// `npm start`: local secrets, local migrations, `wrangler dev` on 127.0.0.1:8787 (`--port N` or PORT for
+// another), demo data when empty, and a ready token with a curl line. Other arguments go to `wrangler dev`
+// (e.g. `-- --var NAME:value`).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { SignJWT } from "jose";
@@ -7,13 +8,32 @@ import { generateCdrs } from "./cdr-generator.mjs";
 import { ACCOUNT, BIG_ACCOUNT, CUSTOMER_ID, SIBLING_ACCOUNT } from "./pg/fixture.mjs";
 
 const HOST = "127.0.0.1";
-const PORT = 8787;
-const BASE = `http://${HOST}:${PORT}`;
 const DEMO_LOGIN = "demo";
 const DEMO_PASSWORD = "demo-password";
+/** The demo account that holds the demo CDRs (the other one, in EUR, has none). */
+const DEMO_ACCOUNT = "Demo Account USD";
 const DEMO_CDRS = 5000;
 const DEFAULT_TOKEN_LIFETIME = 8 * 3600;
-const extraArgs = process.argv.slice(2);
+
+/** `--port N` / `--port=N` (else PORT, else 8787) is taken out: it is given to wrangler dev once. */
+function splitPort(args) {
+  let port = process.env.PORT || "8787";
+  const rest = [];
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--port(?:=(.*))?$/.exec(args[i]);
+    if (!m) rest.push(args[i]);
+    else if (m[1] !== undefined) port = m[1];
+    else port = args[++i] ?? port;
+  }
+  if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    console.error(`npm start: the port must be a number from 1 to 65535, not ${JSON.stringify(port)}`);
+    process.exit(2);
+  }
+  return { port: Number(port), rest };
+}
+
+const { port: PORT, rest: extraArgs } = splitPort(process.argv.slice(2));
+const BASE = `http://${HOST}:${PORT}`;
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
@@ -136,14 +156,15 @@ async function seed() {
   const existing = await admin("GET", "/api-accesses?page[size]=1");
   if (existing.meta["total-count"] > 0) {
     const access = existing.data.find((a) => a.attributes.login === DEMO_LOGIN) ?? existing.data[0];
-    const accounts = await admin("GET", "/accounts?page[size]=1");
-    return { accessId: access.id, accountUuid: accounts.data[0]?.attributes.uuid, seeded: false };
+    const accounts = await admin("GET", "/accounts?page[size]=1000");
+    const account = accounts.data.find((a) => a.attributes.name === DEMO_ACCOUNT) ?? accounts.data[0];
+    return { accessId: access.id, accountUuid: account?.attributes.uuid, seeded: false };
   }
   const customer = await admin("POST", "/contractors", {
     data: { type: "contractors", attributes: { name: "Demo Customer", customer: true } },
   });
   const accounts = [];
-  for (const name of ["Demo Account USD", "Demo Account EUR"]) {
+  for (const name of [DEMO_ACCOUNT, "Demo Account EUR"]) {
     const account = await admin("POST", "/accounts", {
       data: {
         type: "accounts",
@@ -186,11 +207,13 @@ const token = await demoToken.sign(new TextEncoder().encode(vars.CUSTOMER_V1_JWT
 const expiry = lifetime
   ? `expires in ${lifetime} s, CUSTOMER_V1_TOKEN_LIFETIME=${lifetime}`
   : "no expiry: CUSTOMER_V1_TOKEN_LIFETIME is empty";
-const since = new Date(Date.now() - 7 * 86_400_000).toISOString();
-// With PostgreSQL: the published example's request, on the seeded day.
+// The demo CDRs span the last week; with PostgreSQL: the published example's request, on the seeded day.
+const [from, to] = postgres
+  ? ["2019-01-01 00:00:00", "2019-01-02 00:00:00"]
+  : [new Date(Date.now() - 7 * 86_400_000).toISOString(), new Date(Date.now() + 3600_000).toISOString()];
 const filters = postgres
-  ? { time_start_gteq: "2019-01-01 00:00:00", time_start_lt: "2019-01-02 00:00:00", success_eq: true }
-  : { time_start_gteq: since, time_start_lt: new Date(Date.now() + 3600_000).toISOString() };
+  ? { time_start_gteq: from, time_start_lt: to, success_eq: true }
+  : { time_start_gteq: from, time_start_lt: to };
 const body = JSON.stringify({
   data: {
     type: "cdr-exports",
@@ -201,14 +224,16 @@ const body = JSON.stringify({
 const created = postgres
   ? `CDR_SOURCE=postgres: exports read cdr.cdr through CDR_DB (scripts/pg/setup.sh); Yeti's customer ${CUSTOMER_ID} and its accounts are in D1, API access "${YETI_LOGIN}" / "${DEMO_PASSWORD}".`
   : demo.seeded
-    ? `Demo data created: customer, two accounts, API access "${DEMO_LOGIN}" / "${DEMO_PASSWORD}", ${DEMO_CDRS} CDRs.`
+    ? `Demo data created: customer, two accounts, API access "${DEMO_LOGIN}" / "${DEMO_PASSWORD}", ${DEMO_CDRS} CDRs of the last week on "${DEMO_ACCOUNT}".`
     : "Local database already has data; demo data left as it is.";
 console.log(`
 ${created}
 Serving on ${BASE}   (interactive API docs: ${BASE}/docs — paste the token below under "Authorize")
 
-Token (API access ${demo.accessId}; ${expiry}):
+Token (API access ${demo.accessId}; ${expiry}), the account with the CDRs, and their time range
+(the README's walk-through uses these):
   export TOKEN=${token}
+  export ACCOUNT=${demo.accountUuid} FROM='${from}' TO='${to}'
 
 Create an export${postgres ? " (the published example's day)" : " of the last week"}:
   curl -s -X POST ${BASE}/api/rest/customer/v1/cdr-exports -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/vnd.api+json" -d '${body}'

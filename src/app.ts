@@ -3,11 +3,13 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { etag, RETAINED_304_HEADERS } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
 import { adminAuth } from "./auth/admin-auth";
 import { MAX_INGEST_BYTES } from "./cdrs/ingest";
 import type { AppEnv } from "./context";
 import { ApiError } from "./errors";
-import { cors } from "./http/cors";
+import { portalCors } from "./http/cors";
 import { BOOKMARK_HEADER, d1Session } from "./http/d1-session";
 import { JSON_API, MAX_BODY_BYTES, origin } from "./http/json-api";
 import { errorFields, log } from "./log";
@@ -19,28 +21,38 @@ import { auth } from "./routes/customer/auth";
 import { cdrExports } from "./routes/customer/cdr-exports";
 import { signedDownloads } from "./routes/customer/signed-download";
 
-const SECURITY_HEADERS: Record<string, string> = {
-  "X-Frame-Options": "SAMEORIGIN",
-  "X-XSS-Protection": "0",
-  "X-Content-Type-Options": "nosniff",
-  "X-Download-Options": "noopen",
-  "X-Permitted-Cross-Domain-Policies": "none",
-  "Referrer-Policy": "strict-origin-when-cross-origin",
-};
-
 const INGEST_PATH = "/api/rest/admin/cdrs";
+// Hono's requestId takes [A-Za-z0-9_=-]{1,255}; ids with dots (trace-42.abc) were always taken too.
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
 // strict: false — `/cdr-exports/` is the same route as `/cdr-exports`, as in Rails.
 export const app = new Hono<AppEnv>({ strict: false });
 
+app.use(
+  requestId({
+    limitLength: 200,
+    generator: (c) => {
+      const given = c.req.header("X-Request-Id");
+      return given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
+  }),
+);
+// The security headers of Yeti's responses (Rails' defaults), and nothing Rails does not send.
+app.use(
+  secureHeaders({
+    referrerPolicy: "strict-origin-when-cross-origin",
+    crossOriginResourcePolicy: false,
+    crossOriginOpenerPolicy: false,
+    originAgentCluster: false,
+    strictTransportSecurity: false,
+    xDnsPrefetchControl: false,
+  }),
+);
 app.use(async (c, next) => {
-  const given = c.req.header("X-Request-Id");
-  const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
-  c.set("requestId", requestId);
   await next();
-  c.header("X-Request-Id", requestId);
-  for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+  // requestId sets its header before the handler runs, which a handler's own `new Response` (the
+  // download) does not carry: set it again on the final response.
+  c.header("X-Request-Id", c.get("requestId"));
   if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "max-age=0, private, must-revalidate");
   c.header("Vary", "Accept", { append: true });
 });
@@ -60,7 +72,7 @@ const jsonBodyLimit = limitBody(MAX_BODY_BYTES);
 const ingestBodyLimit = limitBody(MAX_INGEST_BYTES);
 // CDR ingestion takes large NDJSON batches; every other body is a small JSON:API document.
 // CORS first, so that every answer a portal gets (a 413 included) carries its headers.
-app.use("/api/rest/customer/*", cors);
+app.use("/api/rest/customer/*", portalCors);
 app.use((c, next) => (c.req.path === INGEST_PATH ? ingestBodyLimit(c, next) : jsonBodyLimit(c, next)));
 // A 304 keeps Set-Cookie (a cookie-authenticated request gets its refreshed session cookie either way) and
 // the D1 bookmark. JSON:API answers bring their own ETag (jsonApi); this one hashes the rest and answers 304s.
@@ -85,6 +97,21 @@ app.route("/api/rest/admin", admin);
 
 // Swagger UI for both documents, its files served by the Worker.
 app.route(DOCS_BASE, docs);
+
+// The bare origin: where a visitor finds the docs, the two APIs and their documents.
+app.get("/", (c) => {
+  const base = origin(c);
+  return c.json({
+    meta: { name: "CDR Exports (Yeti customer API v1)" },
+    links: {
+      docs: `${base}${DOCS_BASE}`,
+      "customer-api": `${base}/api/rest/customer/v1`,
+      "customer-openapi": `${base}/api/rest/customer/v1/openapi.json`,
+      "admin-api": `${base}/api/rest/admin`,
+      "admin-openapi": `${base}/api/rest/admin/openapi.json`,
+    },
+  });
+});
 
 function render(c: Context<AppEnv>, status: number, errors: unknown[], headers: Record<string, string> = {}) {
   return c.body(JSON.stringify({ errors }), status as 400, { "Content-Type": JSON_API, ...headers });

@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { backfillCsvTails } from "../src/cdrs/backfill";
 import { insertCdrs, parseNdjson } from "../src/cdrs/ingest";
+import { config } from "../src/config";
 import { insertExport } from "../src/db/queries/cdr-exports";
 import { customerColumns } from "../src/file-format/columns";
 import { TAIL_SQL } from "../src/file-format/csv";
@@ -50,7 +51,7 @@ beforeAll(async () => {
 async function exportText(overrides: Partial<Env> = {}): Promise<string> {
   const row = await insertExport(env, {
     filters: { ...DAY },
-    fields: customerColumns(overrides.CUSTOMER_HIDDEN_COLUMNS),
+    fields: customerColumns(config({ ...env, ...overrides }).CUSTOMER_HIDDEN_COLUMNS),
     timeFormat: "with_timezone",
     timeZoneName: null,
     callbackUrl: null,

@@ -43,6 +43,7 @@ describe("download: the whole file", () => {
     expect(res.headers.get("Content-Disposition")).toBe(`attachment; filename="${file.id}.csv.gz"`);
     expect(res.headers.get("Content-Encoding")).toBeNull();
     expect(res.headers.get("Accept-Ranges")).toBe("bytes");
+    expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("carries a strong ETag (R2's) and revalidates with If-None-Match to 304 without a body", async () => {

@@ -170,8 +170,17 @@ describe("POST /api/rest/admin/cdrs: storing", () => {
     expect(await stored([...batch, ...mixed].map((r) => r.uuid))).toHaveLength(4);
   });
 
-  it("takes an empty body as an empty batch", async () => {
-    expect(await ingestOk("")).toEqual({ received: 0, inserted: 0, "already-present": 0 });
+  it("answers 422 to a body without CDRs (empty, or blank lines only)", async () => {
+    for (const body of ["", "\n", " \r\n\n"]) {
+      expect(await ingest422(body)).toEqual([
+        {
+          status: "422",
+          title: "holds no CDR: send one JSON object a line",
+          detail: "line 1: holds no CDR: send one JSON object a line",
+          source: { pointer: "/1" },
+        },
+      ]);
+    }
   });
 
   it("refuses an id already used by a CDR with another uuid, writing nothing", async () => {

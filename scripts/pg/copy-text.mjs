@@ -1,51 +1,9 @@
 // PostgreSQL's COPY text format for loading CDRs (`COPY cdr.cdr (...) FROM STDIN`), and day partitions.
+// Imports the TypeScript column list: run by the project's Node (>= 22.18 strips types; setup.sh uses it).
+import { CDR_COLUMN_KINDS } from "../../src/file-format/columns.ts";
 
-/** The seeded columns: every column an export can write (scripts/pg/cdr-schema.sql). */
-export const CDR_COPY_COLUMNS = [
-  "id",
-  "uuid",
-  "customer_id",
-  "customer_acc_id",
-  "vendor_id",
-  "vendor_acc_id",
-  "customer_auth_id",
-  "orig_gw_id",
-  "term_gw_id",
-  "is_last_cdr",
-  "src_prefix_out",
-  "dst_prefix_out",
-  "src_country_id",
-  "dst_country_id",
-  "time_start",
-  "time_connect",
-  "time_end",
-  "success",
-  "duration",
-  "src_name_in",
-  "src_prefix_in",
-  "dst_prefix_in",
-  "from_domain",
-  "to_domain",
-  "ruri_domain",
-  "lega_disconnect_code",
-  "lega_disconnect_reason",
-  "auth_orig_ip",
-  "auth_orig_port",
-  "src_prefix_routing",
-  "dst_prefix_routing",
-  "destination_prefix",
-  "destination_initial_interval",
-  "destination_next_interval",
-  "destination_initial_rate",
-  "destination_next_rate",
-  "destination_fee",
-  "customer_price",
-  "customer_duration",
-  "orig_call_id",
-  "local_tag",
-  "lega_user_agent",
-  "diversion_in",
-];
+/** The seeded columns: every column an export can write (scripts/pg/cdr-schema.sql), in the table's order. */
+export const CDR_COPY_COLUMNS = Object.keys(CDR_COLUMN_KINDS);
 
 /** One value in COPY's text format: \N for NULL, backslash escapes for \, newline, CR and tab. */
 function field(value) {

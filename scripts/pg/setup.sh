@@ -8,7 +8,7 @@
 #   CDR_PG_DATABASE=x scripts/pg/setup.sh --schema-only
 #
 # The Worker connects as the login role cdr_exports (password cdr_exports: a local test password, the one
-# wrangler.jsonc's localConnectionString names), which may only read cdr.cdr, as in production.
+# wrangler.toml's localConnectionString names), which may only read cdr.cdr, as in production.
 set -euo pipefail
 # Only the final export line goes to stdout (callers eval it); everything else, including tools that
 # print to stdout such as pg_ctlcluster's "Removed stale pid file", goes to stderr. The server must not
@@ -51,7 +51,10 @@ SELECT 'CREATE DATABASE $DATABASE ENCODING UTF8 TEMPLATE template0'
 SQL
 admin -d "$DATABASE" < "$ROOT/scripts/pg/cdr-schema.sql"
 if [ "$SEED" = 1 ]; then
-  node "$ROOT/scripts/pg/seed.mjs" | admin -d "$DATABASE"
+  # The project's Node (the `node` devDependency, >= 22.18): the seed imports the TypeScript column list.
+  NODE="$ROOT/node_modules/.bin/node"
+  [ -x "$NODE" ] || { echo "setup.sh: $NODE is missing; run npm install first" >&2; exit 1; }
+  "$NODE" "$ROOT/scripts/pg/seed.mjs" | admin -d "$DATABASE"
 fi
 admin -d "$DATABASE" <<SQL
 REVOKE ALL ON DATABASE $DATABASE FROM PUBLIC;

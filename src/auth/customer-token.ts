@@ -1,5 +1,6 @@
 // Customer API v1 tokens: HS256 JWTs with audience "customer-v1", as Yeti issues them, plus `iat` and `sid`.
 import { jwtVerify, SignJWT } from "jose";
+import { ConfigError, config } from "../config";
 import { base64url, fromBase64url } from "./base64url";
 
 export const AUDIENCE = "customer-v1";
@@ -47,12 +48,9 @@ function key(secret: string): Promise<CryptoKey> {
 
 /** Token lifetime in seconds from CUSTOMER_V1_TOKEN_LIFETIME; empty = tokens without `exp`. */
 export function tokenLifetime(env: Env): number | null {
-  const raw = (env.CUSTOMER_V1_TOKEN_LIFETIME ?? "").trim();
-  if (!raw) return null;
-  const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds <= 0)
-    throw new Error("CUSTOMER_V1_TOKEN_LIFETIME must be a positive integer");
-  return seconds;
+  const lifetime = config(env).CUSTOMER_V1_TOKEN_LIFETIME;
+  if (lifetime === "invalid") throw new ConfigError("CUSTOMER_V1_TOKEN_LIFETIME must be a positive integer");
+  return lifetime;
 }
 
 /** A new random session id (128 bits). */
@@ -80,7 +78,7 @@ export async function issueToken(
     .setIssuedAt(claims.iat);
   const exp = lifetime === null ? null : Math.floor(Date.now() / 1000) + lifetime;
   if (exp !== null) jwt.setExpirationTime(exp);
-  return { token: await jwt.sign(await key(env.CUSTOMER_V1_JWT_SECRET)), exp };
+  return { token: await jwt.sign(await key(config(env).CUSTOMER_V1_JWT_SECRET)), exp };
 }
 
 /** True for three canonical base64url parts: no padding, no other character, no second spelling of a part. */
@@ -102,7 +100,7 @@ async function sessionKey(sid: unknown, token: string): Promise<string> {
 export async function verifyToken(env: Env, token: string): Promise<TokenClaims | null> {
   if (!isCanonicalToken(token)) return null;
   try {
-    const { payload } = await jwtVerify(token, await key(env.CUSTOMER_V1_JWT_SECRET), {
+    const { payload } = await jwtVerify(token, await key(config(env).CUSTOMER_V1_JWT_SECRET), {
       algorithms: ["HS256"],
       audience: AUDIENCE,
     });

@@ -2,10 +2,10 @@
 import { ApiError } from "../errors";
 import { rateLimitSource } from "./ip-networks";
 
-/** The login limits' period, as the bindings are configured (wrangler.jsonc `ratelimits`). */
+/** The login limits' period, as the bindings are configured (wrangler.toml `ratelimits`). */
 const LOGIN_PERIOD_SECONDS = 60;
 
-/** The bindings count per key over their configured period (wrangler.jsonc `ratelimits`). */
+/** The bindings count per key over their configured period (wrangler.toml `ratelimits`). */
 export async function enforceRateLimit(
   limiter: RateLimit,
   key: string,

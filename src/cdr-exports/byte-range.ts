@@ -1,4 +1,11 @@
 // The single-range `Range: bytes=…` requests a download answers (RFC 9110 §14), resolved against the file size.
+//
+// Why not R2's own `get(key, { range: request.headers })`: measured on the local R2 (miniflare), it serves
+// the whole object for an unsatisfiable range (`bytes=1000-` of 1,000 bytes, `bytes=-0`) where RFC 9110
+// asks for 416, and its `object.range` is then {offset: 0, length: size}, the same as for a valid
+// `bytes=0-` (206): the answer cannot be told apart. The download reads R2 with the range resolved here,
+// `get(key, { range: { offset, length } })`. `onlyIf` with the request's If-None-Match gives the same
+// 304 decisions (weak comparison, `*`), but a HEAD has no get to carry it, so both methods use one check.
 
 export type ByteRange = { offset: number; length: number };
 

@@ -1,24 +1,17 @@
 // Short-lived download URLs: an R2 presigned URL where S3 credentials are set, else an HMAC-signed Worker URL.
 import { AwsClient } from "aws4fetch";
 import { base64url, fromBase64url } from "../auth/base64url";
+import { config } from "../config";
 import type { CustomerScope } from "../context";
 
 export const SIGNED_DOWNLOAD_PATH = "/api/rest/customer/v1/cdr-export-files";
-const DEFAULT_TTL_SECONDS = 15 * 60;
 const encoder = new TextEncoder();
-
-export function downloadTtlSeconds(env: Env): number {
-  const n = Number(env.DOWNLOAD_URL_TTL_SECONDS);
-  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_TTL_SECONDS;
-}
 
 type R2Credentials = { accountId: string; accessKeyId: string; secretAccessKey: string; bucket: string };
 
 function r2Credentials(env: Env): R2Credentials | null {
-  const accountId = env.R2_ACCOUNT_ID;
-  const accessKeyId = env.R2_ACCESS_KEY_ID;
-  const secretAccessKey = env.R2_SECRET_ACCESS_KEY;
-  const bucket = env.R2_BUCKET_NAME;
+  const { R2_ACCOUNT_ID: accountId, R2_ACCESS_KEY_ID: accessKeyId } = config(env);
+  const { R2_SECRET_ACCESS_KEY: secretAccessKey, R2_BUCKET_NAME: bucket } = config(env);
   return accountId && accessKeyId && secretAccessKey && bucket
     ? { accountId, accessKeyId, secretAccessKey, bucket }
     : null;
@@ -46,7 +39,8 @@ const keys = new Map<string, Promise<CryptoKey>>();
 
 /** The HMAC key, derived once per isolate and secret (a list page signs up to 1000 links). */
 function hmacKey(env: Env): Promise<CryptoKey> {
-  const cacheKey = `${env.DOWNLOAD_URL_SECRET ?? ""}\u0000${env.CUSTOMER_V1_JWT_SECRET}`;
+  const { DOWNLOAD_URL_SECRET, CUSTOMER_V1_JWT_SECRET } = config(env);
+  const cacheKey = `${DOWNLOAD_URL_SECRET ?? ""}\u0000${CUSTOMER_V1_JWT_SECRET}`;
   let key = keys.get(cacheKey);
   if (!key) {
     key = importHmacKey(env);
@@ -57,22 +51,19 @@ function hmacKey(env: Env): Promise<CryptoKey> {
 
 /** The HMAC key: derived from the JWT secret with HKDF (its own purpose label), unless one is set. */
 async function importHmacKey(env: Env): Promise<CryptoKey> {
-  if (env.DOWNLOAD_URL_SECRET) {
+  const { DOWNLOAD_URL_SECRET, CUSTOMER_V1_JWT_SECRET } = config(env);
+  if (DOWNLOAD_URL_SECRET) {
     return crypto.subtle.importKey(
       "raw",
-      encoder.encode(env.DOWNLOAD_URL_SECRET),
+      encoder.encode(DOWNLOAD_URL_SECRET),
       { name: "HMAC", hash: "SHA-256" },
       false,
       ["sign", "verify"],
     );
   }
-  const base = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(env.CUSTOMER_V1_JWT_SECRET),
-    "HKDF",
-    false,
-    ["deriveKey"],
-  );
+  const base = await crypto.subtle.importKey("raw", encoder.encode(CUSTOMER_V1_JWT_SECRET), "HKDF", false, [
+    "deriveKey",
+  ]);
   return crypto.subtle.deriveKey(
     {
       name: "HKDF",
@@ -194,7 +185,7 @@ export async function downloadLink(
   key: string,
   grant: DownloadGrant,
 ): Promise<string> {
-  const ttl = downloadTtlSeconds(env);
+  const ttl = config(env).DOWNLOAD_URL_TTL_SECONDS;
   const credentials = r2Credentials(env);
   // R2 checks its own signature: a presigned URL cannot be revoked and lives out its TTL (README, Security).
   if (credentials) return presignR2(credentials, key, `${exportId}.csv.gz`, ttl);

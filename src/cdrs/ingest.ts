@@ -1,5 +1,6 @@
 // CDR ingestion: validates an NDJSON batch whole, then writes it idempotently (by uuid) in one D1 batch.
 import { parseAddress } from "../auth/ip-networks";
+import { config } from "../config";
 import { CDR_COLUMNS } from "../file-format/columns";
 import { TAIL_SQL } from "../file-format/csv";
 import { parseTimestampMicros } from "../file-format/time-format";
@@ -10,12 +11,6 @@ const MAX_REPORTED_PROBLEMS = 100;
 const CHUNK_JSON_BYTES = 900_000;
 
 const COLUMNS = Object.keys(CDR_COLUMNS);
-const DECIMAL_COLUMNS = new Set([
-  "destination_initial_rate",
-  "destination_next_rate",
-  "destination_fee",
-  "customer_price",
-]);
 const REQUIRED = ["uuid", "time_start"];
 const DECIMAL = /^-?\d{1,20}(\.\d{1,20})?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -39,11 +34,11 @@ function cell(column: string, value: unknown): Cell | { error: string } {
       const n = typeof value === "string" && /^-?\d{1,16}$/.test(value) ? Number(value) : value;
       return typeof n === "number" && Number.isSafeInteger(n) ? n : { error: "is not an integer" };
     }
+    case "decimal": {
+      const text = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
+      return typeof text === "string" && DECIMAL.test(text) ? text : { error: "is not a decimal" };
+    }
     default: {
-      if (DECIMAL_COLUMNS.has(column)) {
-        const text = typeof value === "number" && Number.isFinite(value) ? String(value) : value;
-        return typeof text === "string" && DECIMAL.test(text) ? text : { error: "is not a decimal" };
-      }
       if (typeof value !== "string") return { error: "is not a string" };
       if (column === "uuid" && !UUID.test(value)) return { error: "is not a uuid" };
       if (column === "auth_orig_ip" && !parseAddress(value)) return { error: "is not an IP address" };
@@ -90,6 +85,10 @@ export function parseNdjson(text: string): { rows: Cell[][]; problems: LineProbl
     }
     rows.push(row);
   }
+  // An empty body (or only blank lines) is a mistake, most often a wrong file name after `@`.
+  if (!rows.length && !problems.length) {
+    problems.push({ line: 1, column: null, message: "holds no CDR: send one JSON object a line" });
+  }
   return problems.length ? { rows: [], problems } : { rows, problems };
 }
 
@@ -104,7 +103,7 @@ const INSERT_WITH_TAIL_SQL = `INSERT INTO cdrs (${quotedColumns}, "csv_tail")
 
 /** CDR_STORE_CSV_TAIL: "false" keeps cdrs.csv_tail empty (less storage, each export renders in SQLite). */
 export function storesCsvTail(env: Env): boolean {
-  return env.CDR_STORE_CSV_TAIL !== "false";
+  return config(env).CDR_STORE_CSV_TAIL;
 }
 
 function utf8Length(text: string): number {

@@ -2,6 +2,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { ALL_NETWORKS } from "../auth/ip-networks";
+import { CDR_COLUMN_KINDS, type CdrColumn, type ColumnKind } from "../file-format/columns";
 import type { TimeFormat } from "../file-format/time-format";
 
 const nowMs = sql`(cast(unixepoch('subsec') * 1000 as integer))`;
@@ -173,62 +174,34 @@ export const idempotencyKeys = sqliteTable(
  * CDRs as Yeti stores them. Timestamps are integer microseconds since the epoch (exact instant,
  * microseconds kept); decimals are text as written; addresses are text as given.
  */
+/** A `cdrs` column as D1 stores its kind: times as integer microseconds, booleans 0/1, decimals as text. */
+function cdrColumn(name: string, kind: ColumnKind) {
+  if (kind === "text" || kind === "decimal") return text(name);
+  return kind === "bool" ? integer(name, { mode: "boolean" }) : integer(name);
+}
+
+/** The CDR columns of src/file-format/columns.ts, keyed by their SQL names. */
+const cdrColumns = Object.fromEntries(
+  Object.entries(CDR_COLUMN_KINDS).map(([name, kind]) => [name, cdrColumn(name, kind)]),
+) as { [K in CdrColumn]: ReturnType<typeof cdrColumn> };
+
 export const cdrs = sqliteTable(
   "cdrs",
   {
+    ...cdrColumns,
     id: integer("id").primaryKey(),
     uuid: text("uuid").notNull().unique(),
-    customerId: integer("customer_id"),
-    customerAccId: integer("customer_acc_id"),
-    vendorId: integer("vendor_id"),
-    vendorAccId: integer("vendor_acc_id"),
-    customerAuthId: integer("customer_auth_id"),
-    origGwId: integer("orig_gw_id"),
-    termGwId: integer("term_gw_id"),
-    isLastCdr: integer("is_last_cdr", { mode: "boolean" }),
-    srcPrefixOut: text("src_prefix_out"),
-    dstPrefixOut: text("dst_prefix_out"),
-    srcCountryId: integer("src_country_id"),
-    dstCountryId: integer("dst_country_id"),
-    timeStart: integer("time_start").notNull(),
-    timeConnect: integer("time_connect"),
-    timeEnd: integer("time_end"),
-    success: integer("success", { mode: "boolean" }),
-    duration: integer("duration"),
-    srcNameIn: text("src_name_in"),
-    srcPrefixIn: text("src_prefix_in"),
-    dstPrefixIn: text("dst_prefix_in"),
-    fromDomain: text("from_domain"),
-    toDomain: text("to_domain"),
-    ruriDomain: text("ruri_domain"),
-    legaDisconnectCode: integer("lega_disconnect_code"),
-    legaDisconnectReason: text("lega_disconnect_reason"),
-    authOrigIp: text("auth_orig_ip"),
-    authOrigPort: integer("auth_orig_port"),
-    srcPrefixRouting: text("src_prefix_routing"),
-    dstPrefixRouting: text("dst_prefix_routing"),
-    destinationPrefix: text("destination_prefix"),
-    destinationInitialInterval: integer("destination_initial_interval"),
-    destinationNextInterval: integer("destination_next_interval"),
-    destinationInitialRate: text("destination_initial_rate"),
-    destinationNextRate: text("destination_next_rate"),
-    destinationFee: text("destination_fee"),
-    customerPrice: text("customer_price"),
-    customerDuration: integer("customer_duration"),
-    origCallId: text("orig_call_id"),
-    localTag: text("local_tag"),
-    legaUserAgent: text("lega_user_agent"),
-    diversionIn: text("diversion_in"),
+    time_start: integer("time_start").notNull(),
     /** The row's customer-export CSV text after the time columns, rendered at ingest (file-format/csv TAIL_SQL). */
-    csvTail: text("csv_tail"),
+    csv_tail: text("csv_tail"),
   },
   (t) => [
     // The export scan: one account, a time range, newest first, keyset on (time_start, id).
-    index("cdrs_account_time_idx").on(t.customerAccId, t.timeStart, t.id),
-    index("cdrs_customer_time_idx").on(t.customerId, t.timeStart),
+    index("cdrs_account_time_idx").on(t.customer_acc_id, t.time_start, t.id),
+    index("cdrs_customer_time_idx").on(t.customer_id, t.time_start),
     // Operator exports without an account scan by time alone.
-    index("cdrs_time_idx").on(t.timeStart, t.id),
+    index("cdrs_time_idx").on(t.time_start, t.id),
     // Rows still without csv_tail (ingested before it existed), for the cron's backfill.
-    index("cdrs_csv_tail_missing_idx").on(t.id).where(sql`${t.csvTail} IS NULL`),
+    index("cdrs_csv_tail_missing_idx").on(t.id).where(sql`${t.csv_tail} IS NULL`),
   ],
 );

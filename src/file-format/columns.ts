@@ -1,9 +1,15 @@
-// The CDR columns an export can write, their kinds, and the CSV header names Yeti gives them.
+// The CDR columns, defined once: the D1 table (src/db/schema.ts), ingestion (src/cdrs/ingest.ts), the
+// PostgreSQL seed (scripts/pg/copy-text.mjs) and the export file all take them from here. Also the CSV
+// header names Yeti gives them. Plain data and type annotations only: Node runs this file as it is.
 
-export type ColumnKind = "time" | "bool" | "int" | "text";
+/**
+ * How a column is stored and written: `time` is microseconds since the epoch (an integer in D1), `bool`
+ * 0/1, `decimal` text that keeps its digits ("0.0100"), `int` and `text` as they are.
+ */
+export type ColumnKind = "time" | "bool" | "int" | "decimal" | "text";
 
-/** Every `cdrs` column an operator export may list in `fields`, with how it is written. */
-export const CDR_COLUMNS: Readonly<Record<string, ColumnKind>> = {
+/** Every `cdrs` column, in the table's order: the ones an operator export may list in `fields`. */
+export const CDR_COLUMN_KINDS = {
   id: "int",
   uuid: "text",
   customer_id: "int",
@@ -38,16 +44,21 @@ export const CDR_COLUMNS: Readonly<Record<string, ColumnKind>> = {
   destination_prefix: "text",
   destination_initial_interval: "int",
   destination_next_interval: "int",
-  destination_initial_rate: "text",
-  destination_next_rate: "text",
-  destination_fee: "text",
-  customer_price: "text",
+  destination_initial_rate: "decimal",
+  destination_next_rate: "decimal",
+  destination_fee: "decimal",
+  customer_price: "decimal",
   customer_duration: "int",
   orig_call_id: "text",
   local_tag: "text",
   lega_user_agent: "text",
   diversion_in: "text",
-};
+} as const satisfies Record<string, ColumnKind>;
+
+export type CdrColumn = keyof typeof CDR_COLUMN_KINDS;
+
+/** CDR_COLUMN_KINDS looked up by any name (undefined for a name that is no column). */
+export const CDR_COLUMNS: Readonly<Record<string, ColumnKind>> = CDR_COLUMN_KINDS;
 
 /** The columns of a customer export, in Yeti's order. */
 export const CUSTOMER_COLUMNS: readonly string[] = [
@@ -83,8 +94,8 @@ export const CUSTOMER_COLUMNS: readonly string[] = [
 ];
 
 /** The customer columns less those the operator hides (CUSTOMER_HIDDEN_COLUMNS, comma-separated). */
-export function customerColumns(hidden: string | undefined): string[] {
-  const hide = new Set((hidden ?? "").split(",").map((name) => name.trim()));
+export function customerColumns(hidden: readonly string[]): string[] {
+  const hide = new Set(hidden);
   return CUSTOMER_COLUMNS.filter((name) => !hide.has(name));
 }
 

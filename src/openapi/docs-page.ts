@@ -1,5 +1,5 @@
 // `/docs`: Swagger UI for both OpenAPI documents, served whole by the Worker (no CDN, so it works offline).
-// The UI's JS and CSS come from the swagger-ui-dist package, bundled as text (wrangler.jsonc `rules`).
+// The UI's JS and CSS come from the swagger-ui-dist package, bundled as text (wrangler.toml `rules`).
 import { Hono } from "hono";
 import swaggerUiCss from "swagger-ui-dist/swagger-ui.css";
 import swaggerUiBundle from "swagger-ui-dist/swagger-ui-bundle.js";

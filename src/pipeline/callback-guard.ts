@@ -1,55 +1,26 @@
 // Where a callback may go: the URL's form, and the addresses its host has now (checked before every hop).
-import { addressAllowed, parseAddress } from "../auth/ip-networks";
+import { isPublicAddress, parseAddress } from "../auth/ip-networks";
+import { config } from "../config";
 import { resolveHost } from "./callback-dns";
 
 /**
- * IPv4 ranges that are not the public internet: this network, private, shared (CGNAT), loopback,
- * link-local (cloud metadata), IETF protocol assignments, documentation, 6to4 relay, benchmarking,
- * multicast, reserved and broadcast.
- */
-const BLOCKED_V4 = [
-  "0.0.0.0/8",
-  "10.0.0.0/8",
-  "100.64.0.0/10",
-  "127.0.0.0/8",
-  "169.254.0.0/16",
-  "172.16.0.0/12",
-  "192.0.0.0/24",
-  "192.0.2.0/24",
-  "192.88.99.0/24",
-  "192.168.0.0/16",
-  "198.18.0.0/15",
-  "198.51.100.0/24",
-  "203.0.113.0/24",
-  "224.0.0.0/4",
-  "240.0.0.0/4",
-];
-
-/**
- * IPv6 is allowed only inside global unicast (2000::/3): that alone refuses ::/128, ::1, IPv4-compatible
- * ::a.b.c.d, IPv4-translated ::ffff:0:0:0/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, discard 100::/64,
- * unique-local fc00::/7, link-local fe80::/10, site-local fec0::/10 and multicast ff00::/8. Inside it,
- * these are refused too: IETF protocol assignments 2001::/23 (Teredo 2001::/32 among them, which carries
- * an IPv4 address), documentation 2001:db8::/32 and 3fff::/20, and 6to4 2002::/16 (an IPv4 address again).
+ * Which addresses a callback may reach: isPublicAddress (src/auth/ip-networks.ts), i.e. none of ipaddr.js's
+ * special ranges. IPv4: this network 0/8, private 10/8, 172.16/12, 192.168/16, shared (CGNAT) 100.64/10,
+ * loopback 127/8, link-local 169.254/16 (cloud metadata), IETF protocol assignments 192.0.0/24,
+ * documentation 192.0.2/24, 198.51.100/24, 203.0.113/24, 6to4 relay 192.88.99/24, benchmarking 198.18/15,
+ * multicast 224/4, reserved 240/4 and broadcast, and the anycast services AS112 and AMT. IPv6 only inside
+ * global unicast 2000::/3 (which alone refuses ::, ::1, IPv4-compatible ::a.b.c.d, IPv4-translated
+ * ::ffff:0:0:0/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, discard 100::/64, unique-local fc00::/7,
+ * link-local fe80::/10, site-local fec0::/10 and multicast ff00::/8), and inside it not IETF protocol
+ * assignments 2001::/23 (Teredo 2001::/32 among them, which carries an IPv4 address), documentation
+ * 2001:db8::/32 and 3fff::/20, 6to4 2002::/16 (an IPv4 address again) or AS112 2620:4f:8000::/48.
  * IPv4-mapped addresses (::ffff:0:0/96) are judged as the IPv4 address they carry.
  */
-const GLOBAL_V6 = "2000::/3";
-const BLOCKED_V6 = ["2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20"];
-const BLOCKED_NETWORKS = [...BLOCKED_V4, ...BLOCKED_V6];
 
 /** A callback URL longer than this is refused (it is stored and sent on every attempt). */
 const MAX_URL_LENGTH = 2000;
 
 const BLOCKED_HOST_SUFFIXES = [".localhost", ".localdomain", ".local", ".internal", ".home.arpa"];
-
-const DEFAULT_DNS_RESOLVER = "https://cloudflare-dns.com/dns-query";
-
-/** True for an address on the public internet (see the tables above); false for text that is none. */
-export function isPublicAddress(text: string): boolean {
-  if (parseAddress(text) === null || addressAllowed(text, BLOCKED_NETWORKS)) return false;
-  // 0.0.0.0/0 takes IPv4 and IPv4-mapped addresses; any other IPv6 address must be global unicast.
-  return addressAllowed(text, ["0.0.0.0/0", GLOBAL_V6]);
-}
 
 /** The URL's host as the checks see it: no brackets, no trailing dots (`localhost.` is localhost), lower case. */
 export function callbackHost(url: URL): string {
@@ -68,7 +39,7 @@ export function callbackUrlProblem(env: Env, text: string): string | null {
   } catch {
     return "is not a valid URL";
   }
-  const allowHttp = env.CALLBACK_ALLOW_HTTP === "true";
+  const allowHttp = config(env).CALLBACK_ALLOW_HTTP;
   if (url.protocol !== "https:" && !(url.protocol === "http:" && allowHttp)) return "must be an https URL";
   if (url.username || url.password) return "must not carry credentials";
   // URL parsing has already normalised odd IPv4 spellings (e.g. 2130706433, 0x7f.1) to dotted quads.
@@ -85,7 +56,7 @@ export function callbackUrlProblem(env: Env, text: string): string | null {
 /** The operator's resolver (CALLBACK_DNS_RESOLVER), or null when it is not an https URL. */
 function resolverUrl(env: Env): URL | null {
   try {
-    const url = new URL(env.CALLBACK_DNS_RESOLVER || DEFAULT_DNS_RESOLVER);
+    const url = new URL(config(env).CALLBACK_DNS_RESOLVER);
     return url.protocol === "https:" ? url : null;
   } catch {
     return null;

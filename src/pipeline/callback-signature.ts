@@ -1,5 +1,7 @@
 // Callback signatures: HMAC-SHA256 of `<timestamp>.<body>` under CALLBACK_SIGNING_SECRET, so a receiver can tell ours from forgeries.
 
+import { config } from "../config";
+
 export const TIMESTAMP_HEADER = "X-Yeti-Timestamp";
 export const SIGNATURE_HEADER = "X-Yeti-Signature";
 
@@ -30,10 +32,7 @@ export async function signatureHeaders(
   body: string,
   now = Date.now(),
 ): Promise<Record<string, string>> {
-  const secrets = (env.CALLBACK_SIGNING_SECRET ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const secrets = config(env).CALLBACK_SIGNING_SECRET;
   if (!secrets.length) return {};
   const timestamp = String(Math.floor(now / 1000));
   const signed = encoder.encode(`${timestamp}.${body}`);

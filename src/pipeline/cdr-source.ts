@@ -1,5 +1,6 @@
 // Where an export reads its CDRs: what a slice of either source (D1, PostgreSQL) is given and gives back.
 
+import { config } from "../config";
 import type { ExportRow } from "../db/queries/cdr-exports";
 import type { GzipSegments } from "../file-format/gzip-member";
 import type { Cursor } from "./cdr-scan";
@@ -14,7 +15,7 @@ export type CdrSourceName = (typeof CDR_SOURCES)[number];
  * saying so (the ingest API answers 409 for anything but d1).
  */
 export function configuredSource(env: Env): string {
-  return env.CDR_SOURCE?.trim() || "d1";
+  return config(env).CDR_SOURCE;
 }
 
 export function isCdrSource(name: string): name is CdrSourceName {

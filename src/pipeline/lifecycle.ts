@@ -1,6 +1,7 @@
 // Ending an export's life: delete (operator, retention; the customer's marks in its own round trip, then
 // removes the files here) and the retention sweep.
 import { and, asc, eq, inArray, isNotNull, lt, or } from "drizzle-orm";
+import { config } from "../config";
 import { db } from "../db/client";
 import type { ExportRow } from "../db/queries/cdr-exports";
 import { cdrExports } from "../db/schema";
@@ -64,11 +65,6 @@ export async function removeFiles(env: Env, row: ExportRow, d1: D1Handle = env.D
     .where(eq(cdrExports.id, row.id));
 }
 
-function retentionDays(env: Env): number {
-  const n = Number(env.EXPORT_RETENTION_DAYS);
-  return Number.isFinite(n) && n > 0 ? n : 7;
-}
-
 /**
  * Deletes Completed exports older than the retention (oldest first, RETENTION_BATCH a run), aborts
  * uploads Failed exports left open, and finishes clean-ups of Deleted exports a storage error
@@ -78,7 +74,7 @@ export async function applyRetention(
   env: Env,
   now = Date.now(),
 ): Promise<{ expired: number; aborted: number }> {
-  const before = now - retentionDays(env) * DAY_MS;
+  const before = now - config(env).EXPORT_RETENTION_DAYS * DAY_MS;
   const expired = await db(env)
     .select()
     .from(cdrExports)

@@ -1,9 +1,10 @@
 // One invocation's share of an export: claim it, stream CDRs → CSV → gzip → R2 parts, then checkpoint or finish.
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { config } from "../config";
 import { db } from "../db/client";
 import type { ExportRow } from "../db/queries/cdr-exports";
 import { cdrExports } from "../db/schema";
-import { GZIP_LEVELS, type GzipLevel, GzipSegments, type GzipState } from "../file-format/gzip-member";
+import { type GzipLevel, GzipSegments, type GzipState } from "../file-format/gzip-member";
 import { errorFields, log } from "../log";
 import { enqueueCallback } from "./callbacks";
 import type { Cursor } from "./cdr-scan";
@@ -45,39 +46,23 @@ export type RunOutcome = "completed" | "continued" | "skipped" | "busy" | "cance
 
 /** Claims of one step before the export is Failed; counts invocations that died without a word too. */
 export function maxAttempts(env: Env): number {
-  const n = Number(env.EXPORT_MAX_ATTEMPTS);
-  return Number.isSafeInteger(n) && n > 0 ? n : 6;
+  return config(env).EXPORT_MAX_ATTEMPTS;
 }
 
 /** The export stopped existing as Pending (deleted, or the lease was lost) while it ran. */
 class ExportCancelled extends Error {}
 
-function positive(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
-}
-
-function gzipLevel(value: string | undefined): GzipLevel {
-  const n = Number(value);
-  return (GZIP_LEVELS as readonly number[]).includes(n) ? (n as GzipLevel) : 3;
-}
-
 export function exportSettings(env: Env, options: RunOptions = {}): ExportSettings {
+  const c = config(env);
   return {
-    pageRows: options.pageRows ?? positive(env.EXPORT_PAGE_ROWS, 4000),
-    partSize: Math.max(
-      MIN_PART_SIZE,
-      options.partSize ?? positive(env.EXPORT_PART_SIZE_BYTES, 8 * 1024 * 1024),
-    ),
-    budgetRows: options.budgetRows ?? positive(env.EXPORT_BUDGET_ROWS, 2_000_000),
-    budgetMs: options.budgetMs ?? positive(env.EXPORT_BUDGET_MS, 120_000),
-    gzipLevel: options.gzipLevel ?? gzipLevel(env.EXPORT_GZIP_LEVEL),
-    leaseMs: options.leaseMs ?? positive(env.EXPORT_LEASE_SECONDS, 60) * 1000,
-    neutraliseFormulas: options.neutraliseFormulas ?? env.EXPORT_NEUTRALISE_FORMULAS === "true",
-    cdrTable: options.cdrTable ?? {
-      schema: env.CDR_PG_SCHEMA?.trim() || "cdr",
-      table: env.CDR_PG_TABLE?.trim() || "cdr",
-    },
+    pageRows: options.pageRows ?? c.EXPORT_PAGE_ROWS,
+    partSize: Math.max(MIN_PART_SIZE, options.partSize ?? c.EXPORT_PART_SIZE_BYTES),
+    budgetRows: options.budgetRows ?? c.EXPORT_BUDGET_ROWS,
+    budgetMs: options.budgetMs ?? c.EXPORT_BUDGET_MS,
+    gzipLevel: options.gzipLevel ?? c.EXPORT_GZIP_LEVEL,
+    leaseMs: options.leaseMs ?? c.EXPORT_LEASE_SECONDS * 1000,
+    neutraliseFormulas: options.neutraliseFormulas ?? c.EXPORT_NEUTRALISE_FORMULAS,
+    cdrTable: options.cdrTable ?? { schema: c.CDR_PG_SCHEMA, table: c.CDR_PG_TABLE },
   };
 }
 

@@ -1,5 +1,6 @@
 // The cron side of the pipeline: re-enqueue Pending exports that made no progress (their message may be lost).
 import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { config } from "../config";
 import { db } from "../db/client";
 import { cdrExports } from "../db/schema";
 import { log } from "../log";
@@ -8,8 +9,7 @@ import { enqueueExport } from "./queue";
 const SWEEP_BATCH = 100;
 
 export async function requeueStuckExports(env: Env, now = Date.now()): Promise<number> {
-  const minutes = Number(env.EXPORT_STUCK_MINUTES);
-  const stuckBefore = now - (Number.isFinite(minutes) && minutes > 0 ? minutes : 3) * 60_000;
+  const stuckBefore = now - config(env).EXPORT_STUCK_MINUTES * 60_000;
   const stuck = await db(env)
     .select({ uuid: cdrExports.uuid, step: cdrExports.step })
     .from(cdrExports)

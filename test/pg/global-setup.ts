@@ -12,13 +12,13 @@ import { CASES, type CaseName, type PostgresFixture } from "./cases";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const TEXT_LIMIT = 2 * 1024 * 1024;
 
-/** The CDR_DB connection the Worker gets: the environment's override, else wrangler.jsonc's local one. */
+/** The CDR_DB connection the Worker gets: the environment's override, else wrangler.toml's local one. */
 function connectionString(): string {
   const fromEnv = process.env.CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_CDR_DB;
   if (fromEnv) return fromEnv;
-  const config = readFileSync(path.join(ROOT, "wrangler.jsonc"), "utf8");
-  const match = /"localConnectionString":\s*"([^"]+)"/.exec(config);
-  if (!match?.[1]) throw new Error("wrangler.jsonc has no localConnectionString for CDR_DB");
+  const config = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+  const match = /localConnectionString\s*=\s*"([^"]+)"/.exec(config);
+  if (!match?.[1]) throw new Error("wrangler.toml has no localConnectionString for CDR_DB");
   return match[1];
 }
 

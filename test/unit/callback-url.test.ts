@@ -115,6 +115,11 @@ describe("callbackUrlProblem: private and reserved addresses in any spelling", (
     "https://[2001:2::1]/",
     "https://[3fff::1]/",
     "https://[5f00::1]/",
+    // Anycast services in ipaddr.js's special ranges: AS112 (blackhole DNS) and AMT relays.
+    "https://192.175.48.1/",
+    "https://192.31.196.1/",
+    "https://192.52.193.1/",
+    "https://[2620:4f:8000::1]/",
   ]) {
     it(`refuses ${url}`, () => expect(callbackUrlProblem(env, url)).toBe(PRIVATE));
   }

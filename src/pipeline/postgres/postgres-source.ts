@@ -1,6 +1,7 @@
 // One slice of an export from Yeti's PostgreSQL: COPY statements of bounded time ranges, newest first.
 import { Client } from "pg";
 import type { Filters } from "../../cdr-exports/filters";
+import { config } from "../../config";
 import type { ExportRow } from "../../db/queries/cdr-exports";
 import { log } from "../../log";
 import {
@@ -49,7 +50,8 @@ function isPermanent(error: unknown): boolean {
 
 function connectionString(env: Env): string {
   // The direct connection (no Hyperdrive) runs the very same code: README, "PostgreSQL source".
-  if (env.CDR_PG_CONNECTION_STRING) return env.CDR_PG_CONNECTION_STRING;
+  const direct = config(env).CDR_PG_CONNECTION_STRING;
+  if (direct) return direct;
   if (!env.CDR_DB?.connectionString) {
     throw new PermanentExportError("CDR_SOURCE is postgres but the Hyperdrive binding CDR_DB is missing");
   }

@@ -67,7 +67,7 @@ async function render(c: AppContext, row: ExportRow) {
 
 function fieldsFrom(value: unknown, problems: FieldProblem[]): string[] {
   const pointer = "/data/attributes/fields";
-  if (value === undefined || value === null) return customerColumns("");
+  if (value === undefined || value === null) return customerColumns([]);
   if (!Array.isArray(value) || value.length === 0 || !value.every((f) => typeof f === "string")) {
     problems.push({ key: "fields", message: "must be a non-empty list of column names", pointer });
     return [];

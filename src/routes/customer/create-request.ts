@@ -7,6 +7,7 @@ import { CUSTOMER_CREATE_FRAME } from "../../cdr-exports/create-document";
 import { customerForm } from "../../cdr-exports/customer-form";
 import { bodyFingerprint, IDEMPOTENCY_KEY_HEADER, parseIdempotencyKey } from "../../cdr-exports/idempotency";
 import { CDR_EXPORTS } from "../../cdr-exports/resource";
+import { config } from "../../config";
 import type { AppContext } from "../../context";
 import type { CreateInput, KeyClaim } from "../../db/queries/export-create";
 import type { FieldProblem } from "../../errors";
@@ -60,7 +61,7 @@ export async function readCreateRequest(c: AppContext): Promise<CreateRequest> {
     accountUuid: account?.toLowerCase() ?? null,
     beforeAccount: form.beforeAccount,
     afterAccount: form.afterAccount,
-    values: { ...form.values, fields: customerColumns(c.env.CUSTOMER_HIDDEN_COLUMNS) },
+    values: { ...form.values, fields: customerColumns(config(c.env).CUSTOMER_HIDDEN_COLUMNS) },
     // The body as received: Hono keeps the text readDocument read.
     key: key ? { key, fingerprint: await bodyFingerprint(await c.req.text()) } : null,
     fieldsets,
