@@ -5,7 +5,7 @@ import type { AppEnv } from "../../context";
 import { customerAccounts } from "./accounts";
 import { auth } from "./auth";
 import { cdrExports } from "./cdr-exports";
-import { customerOpenApiDocument as generate } from "./openapi";
+import { customerApiDocument } from "./openapi";
 import { signedDownloads } from "./signed-download";
 
 export const customerRoutes = new OpenAPIHono<AppEnv>()
@@ -16,5 +16,5 @@ export const customerRoutes = new OpenAPIHono<AppEnv>()
 
 /** `GET /api/rest/customer/v1/openapi.json`: the document of every route above, `servers` = the request's origin. */
 export function customerOpenApiDocument(origin: string) {
-  return generate(customerRoutes, origin);
+  return customerApiDocument(customerRoutes, origin);
 }

@@ -245,7 +245,7 @@ const TAGS = [
 const documents = new WeakMap<OpenAPIHono<AppEnv>, Document>();
 
 /** The customer document of `customer` (the routers mounted at CUSTOMER_BASE), its paths under CUSTOMER_BASE. */
-export function customerOpenApiDocument(customer: OpenAPIHono<AppEnv>, origin: string) {
+export function customerApiDocument(customer: OpenAPIHono<AppEnv>, origin: string) {
   let document = documents.get(customer);
   if (!document) {
     registerErrors(customer.openAPIRegistry);
