@@ -109,6 +109,48 @@ export function registerErrors(registry: OpenAPIRegistry) {
     );
 }
 
+/** The shared error responses (components registered by registerErrors when a document is built). */
+export function errors(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((s) => [s, { $ref: `#/components/responses/Error${s}` }]));
+}
+
+/** A JSON:API response of `schema`. */
+export function jsonApiResponse(description: string, schema: z.ZodType): ResponseConfig {
+  return { description, content: { [JSON_API]: { schema } } };
+}
+
+/** A handler's Response as the route's declared answer (built by the serializers the schemas describe). */
+export function answer(response: Response | Promise<Response>): never {
+  return response as never;
+}
+
+/**
+ * zod's JSON Schema (draft 2020-12, which OpenAPI 3.1 uses). Typed `never` to fit where zod-to-openapi takes a
+ * schema object: its type is a union of the 3.0 and 3.1 forms that no one value satisfies.
+ */
+export function jsonSchema(schema: z.ZodType): never {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  return json as never;
+}
+
+/**
+ * A JSON:API request body described by the zod schema its handler validates with; with `component`, as that
+ * named schema of the router's document. As JSON Schema, not as zod: a zod body would be validated before the
+ * handler, all issues at once, while jsonapi-resources (and this API) answers the document's frame (400s)
+ * before the attributes' values (422s), in its own order.
+ */
+export function documentBody(schema: z.ZodType, component?: { registry: OpenAPIRegistry; name: string }) {
+  let shown = jsonSchema(schema);
+  if (component) {
+    component.registry.registerComponent("schemas", component.name, shown);
+    shown = { $ref: `#/components/schemas/${component.name}` } as never;
+  }
+  return {
+    required: true,
+    content: { [JSON_API]: { schema: shown }, "application/json": { schema: shown } },
+  };
+}
+
 const fileHeaders = {
   "Content-Disposition": { description: 'attachment; filename="<uuid>.csv.gz"', schema: { type: "string" } },
   ETag: { description: "The file's entity tag (for If-None-Match).", schema: { type: "string" } },

@@ -1,5 +1,6 @@
 // Customer API v1 `accounts`: the caller's accounts (its customer's, within the access's allowed list),
 // list and show, each one D1 round trip with the caller check inside.
+
 import { createRoute, z } from "@hono/zod-openapi";
 import { authorize, customerAuth } from "../../auth/customer-auth";
 import { findScopedAccount, listScopedAccounts } from "../../db/queries/accounts";
@@ -8,7 +9,7 @@ import { jsonApi, origin } from "../../http/json-api";
 import { recordNotFound } from "../../http/jsonapi/errors";
 import { filterConditions } from "../../http/jsonapi/filters";
 import { pageLinks, readQuery, type SortCriterion, verifyUuid } from "../../http/jsonapi/request";
-import { answer, errors, jsonApiResponse } from "../admin/openapi";
+import { answer, errors, jsonApiResponse } from "../../openapi/schemas";
 import { ACCOUNT_SORT_KEYS, ACCOUNTS, accountResource, CUSTOMER_BASE } from "./account-resource";
 import {
   ACCOUNT_FILTER_VALUES,

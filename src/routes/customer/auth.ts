@@ -1,5 +1,6 @@
 // Customer API v1 `/auth`: log in for a JWT or a session cookie, check the session, log out (Yeti's
 // Api::Rest::Customer::V1::AuthController), each route one createRoute definition.
+
 import type { ZodMediaTypeObject } from "@asteasolutions/zod-to-openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
@@ -15,7 +16,7 @@ import { db } from "../../db/client";
 import { checkCaller } from "../../db/queries/caller";
 import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
-import { errors } from "../admin/openapi";
+import { errors } from "../../openapi/schemas";
 import { customerRouter, SECURITY } from "./openapi";
 
 export const auth = customerRouter();

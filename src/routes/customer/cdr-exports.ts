@@ -28,15 +28,18 @@ import { filterConditions } from "../../http/jsonapi/filters";
 import { pageLinks, readQuery, type SortCriterion, verifyUuid } from "../../http/jsonapi/request";
 import {
   accountLinkageDocument,
+  answer,
   customerExportDocument,
   customerExportListDocument,
+  documentBody,
   downloadHeaders,
+  errors,
   fileResponses,
+  jsonApiResponse,
 } from "../../openapi/schemas";
 import { configuredSource } from "../../pipeline/cdr-source";
 import { holdsFiles, removeFiles } from "../../pipeline/lifecycle";
 import { enqueueExport } from "../../pipeline/queue";
-import { answer, errors, jsonApiResponse } from "../admin/openapi";
 import { ACCOUNTS, accountResource, CUSTOMER_BASE } from "./account-resource";
 import { exportResource } from "./cdr-export-resource";
 import { type CreateRequest, createProblems, formValid, readCreateRequest } from "./create-request";
@@ -47,7 +50,6 @@ import {
   exportListQuery,
   exportQuery,
   fieldsQuery,
-  namedDocumentBody,
   SECURITY,
   uuidParams,
 } from "./openapi";
@@ -113,7 +115,10 @@ const create = createRoute({
   request: {
     query: exportQuery,
     headers: idempotencyKey,
-    body: namedDocumentBody(cdrExports, "CdrExportCreateDocument", customerCreateDocument),
+    body: documentBody(customerCreateDocument, {
+      registry: cdrExports.openAPIRegistry,
+      name: "CdrExportCreateDocument",
+    }),
   },
   responses: {
     201: jsonApiResponse("Created: the export, Pending.", exportDocument),

@@ -6,11 +6,15 @@ import { CDR_EXPORTS } from "../../cdr-exports/resource";
 import type { AppEnv } from "../../context";
 import { EXPORT_STATUSES } from "../../db/schema";
 import { TIME_FORMATS } from "../../file-format/time-format";
-import { JSON_API } from "../../http/json-api";
 import { badRequest, gemErrors } from "../../http/jsonapi/errors";
 import { describeFilters, type FilterSpec } from "../../http/jsonapi/filters";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../http/paging";
-import { customerAccountDocument, customerAccountListDocument, registerErrors } from "../../openapi/schemas";
+import {
+  customerAccountDocument,
+  customerAccountListDocument,
+  jsonSchema,
+  registerErrors,
+} from "../../openapi/schemas";
 import { ACCOUNTS, CUSTOMER_BASE } from "./account-resource";
 
 /**
@@ -42,27 +46,6 @@ export function uuidParams(description: string) {
 /** The account documents, components of the document (the accounts and the cdr-exports routes show them). */
 export const accountDocument = customerAccountDocument.openapi("AccountDocument");
 export const accountListDocument = customerAccountListDocument.openapi("AccountListDocument");
-
-/**
- * zod's JSON Schema (draft 2020-12, which OpenAPI 3.1 uses). Typed `never` to fit where zod-to-openapi takes a
- * schema object: its type is a union of the 3.0 and 3.1 forms that no one value satisfies.
- */
-function jsonSchema(schema: z.ZodType): never {
-  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
-  return json as never;
-}
-
-/**
- * A JSON:API request body described by the zod schema its handler validates with, as the component `name`
- * of `router`'s document. As JSON Schema, not as zod: a zod body would be validated before the handler, all
- * issues at once, while jsonapi-resources (and this API) answers the document's frame (400s) before the
- * attributes' values (422s), in its own order.
- */
-export function namedDocumentBody(router: OpenAPIHono<AppEnv>, name: string, schema: z.ZodType) {
-  router.openAPIRegistry.registerComponent("schemas", name, jsonSchema(schema));
-  const ref = { $ref: `#/components/schemas/${name}` };
-  return { required: true, content: { [JSON_API]: { schema: ref }, "application/json": { schema: ref } } };
-}
 
 /**
  * A query parameter shown as `schema` but accepted as anything: the handler reads the query the Rails way

@@ -5,8 +5,7 @@ import type { AppContext, Caller } from "../../context";
 import { findLinkedExport } from "../../db/queries/cdr-exports";
 import { ApiError } from "../../errors";
 import { recordNotFound } from "../../http/jsonapi/errors";
-import { downloadHeaders, fileResponses } from "../../openapi/schemas";
-import { answer, errors } from "../admin/openapi";
+import { answer, downloadHeaders, errors, fileResponses } from "../../openapi/schemas";
 import { downloadResponse } from "./download";
 import { customerRouter, queryParam, uuidParams } from "./openapi";
 
