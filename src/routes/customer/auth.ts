@@ -1,6 +1,5 @@
 // Customer API v1 `/auth`: log in for a JWT or a session cookie, check the session, log out (Yeti's
 // Api::Rest::Customer::V1::AuthController), each route one createRoute definition.
-
 import type { ZodMediaTypeObject } from "@asteasolutions/zod-to-openapi";
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
@@ -73,7 +72,7 @@ const login = createRoute({
   tags: ["auth"],
   summary: "Log in",
   description:
-    "A token, or with `cookie_auth` the session cookie (and no body). JSON (`application/json`, `application/vnd.api+json`) or a form (`auth[login]=...&auth[password]=...`). No `auth` at all: 400; a missing login or password, an unknown login, a wrong password or a source outside the access's networks: the same 401.",
+    "A token, or with `cookie_auth` the session cookie (and no body). JSON (`application/json`, `application/vnd.api+json`) or a form (`auth[login]=...&auth[password]=...`). No `auth` at all: 400; a missing login or password, an unknown login, a wrong password or a source outside the access's networks: the same 401 (`Authentication failed`, `Incorrect login or password.`). Too many attempts: 429 with `Retry-After`.",
   security: [],
   request: {
     body: {
