@@ -13,13 +13,9 @@ import { portalCors } from "./http/cors";
 import { BOOKMARK_HEADER, d1Session } from "./http/d1-session";
 import { JSON_API, MAX_BODY_BYTES, origin } from "./http/json-api";
 import { errorFields, log } from "./log";
-import { customerOpenApiDocument } from "./openapi/customer-document";
 import { DOCS_BASE, docs } from "./openapi/docs-page";
 import { adminRoutes, operatorOpenApiDocument } from "./routes/admin/admin-api";
-import { customerAccounts } from "./routes/customer/accounts";
-import { auth } from "./routes/customer/auth";
-import { cdrExports } from "./routes/customer/cdr-exports";
-import { signedDownloads } from "./routes/customer/signed-download";
+import { customerOpenApiDocument, customerRoutes } from "./routes/customer/customer-api";
 
 const INGEST_PATH = "/api/rest/admin/cdrs";
 // Hono's requestId takes [A-Za-z0-9_=-]{1,255}; ids with dots (trace-42.abc) were always taken too.
@@ -80,12 +76,10 @@ app.use(etag({ weak: true, retainedHeaders: [...RETAINED_304_HEADERS, "set-cooki
 app.use("/api/rest/customer/*", d1Session);
 
 const customer = new Hono<AppEnv>();
-// The API description (no auth: it holds nothing a customer may not see).
+// The API description (no auth: it holds nothing a customer may not see), generated from the routes'
+// definitions (src/routes/customer/*).
 customer.get("/openapi.json", (c) => c.json(customerOpenApiDocument(origin(c))));
-customer.route("/auth", auth);
-customer.route("/accounts", customerAccounts);
-customer.route("/cdr-exports", cdrExports);
-customer.route("/cdr-export-files", signedDownloads);
+customer.route("/", customerRoutes);
 app.route("/api/rest/customer/v1", customer);
 
 const admin = new Hono<AppEnv>();

@@ -24,10 +24,6 @@ export class ApiError extends Error {
     return new ApiError(404, [{ title: "Record not found", detail: "Record not found" }]);
   }
 
-  static unauthorized(detail = "Authorization failed"): ApiError {
-    return new ApiError(401, [{ title: "Unauthorized", detail }]);
-  }
-
   static badRequest(title: string, detail: string, source?: ErrorObject["source"]): ApiError {
     return new ApiError(400, [{ title, detail, ...(source ? { source } : {}) }]);
   }

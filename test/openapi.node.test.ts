@@ -2,8 +2,8 @@
 // generates code from strings, which workerd forbids: this file runs in Node, see vitest.config.ts).
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it, vi } from "vitest";
-import { customerOpenApiDocument } from "../src/openapi/customer-document";
 import { operatorOpenApiDocument } from "../src/routes/admin/admin-api";
+import { customerOpenApiDocument } from "../src/routes/customer/customer-api";
 
 // The operator routes reach the PostgreSQL source's socket module, a workerd built-in that Node lacks; the
 // documents never open a socket.

@@ -1,10 +1,11 @@
 // The OpenAPI documents and /docs: served where the README says, covering every route the app serves, with
 // auth that matches the routes', the published create example accepted by the create schema, and response
 // schemas that the real responses satisfy. (Validity as OpenAPI 3.1: openapi.node.test.ts.)
+import { createRoute, z } from "@hono/zod-openapi";
 import { describe, expect, it } from "vitest";
-import type { z } from "zod";
 import { app } from "../src/app";
 import { CUSTOMER_CREATE_FRAME, customerCreateDocument } from "../src/cdr-exports/create-document";
+import { ApiError } from "../src/errors";
 import {
   accountLinkageDocument,
   accountResource,
@@ -18,6 +19,7 @@ import {
   operatorExportResource,
   showDocument,
 } from "../src/openapi/schemas";
+import { customerRouter } from "../src/routes/customer/openapi";
 import {
   ADMIN,
   ADMIN_TOKEN,
@@ -395,6 +397,39 @@ describe("response schemas match the responses", () => {
     conforms(errorDocument, await json(invalid));
     const unauthorized = await call(`${ADMIN}/contractors`);
     conforms(errorDocument, await json(unauthorized));
+  });
+});
+
+describe("the customer routers' validation hook", () => {
+  it("answers a definition's failed validation with the JSON:API 400 that app.onError renders", async () => {
+    // The customer definitions declare nothing a validator can refuse; a definition that did would get this.
+    const router = customerRouter();
+    router.openapi(
+      createRoute({
+        method: "get",
+        path: "/",
+        request: { query: z.object({ n: z.string() }) },
+        responses: { 204: { description: "ok" } },
+      }),
+      (c) => c.body(null, 204),
+    );
+    let thrown: unknown;
+    router.onError((error, c) => {
+      thrown = error;
+      return c.body(null, 500);
+    });
+    expect((await router.request("/?n=1")).status).toBe(204);
+    await router.request("/");
+    expect(thrown).toBeInstanceOf(ApiError);
+    expect((thrown as ApiError).status).toBe(400);
+    expect((thrown as ApiError).errors).toEqual([
+      {
+        title: "Bad Request",
+        detail: "Invalid input: expected string, received undefined",
+        code: "400",
+        status: "400",
+      },
+    ]);
   });
 });
 

@@ -4,7 +4,7 @@ import { ApiError } from "../errors";
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
 
-export type Page = { number: number; size: number; offset: number };
+type Page = { number: number; size: number; offset: number };
 
 export function parsePage(query: URLSearchParams): Page {
   const number = pageParam(query, "number", 1, Number.MAX_SAFE_INTEGER);

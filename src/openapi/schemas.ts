@@ -1,25 +1,21 @@
-// zod schemas of the response documents, and the pieces both OpenAPI documents share (errors, paging, media
-// types). Request bodies are the schemas the handlers use, registered where the documents are built.
+// zod schemas of the response documents, and the pieces both OpenAPI documents share (errors, file
+// downloads). Request bodies are the schemas the handlers use, shown by the route definitions (src/routes/).
 import {
   extendZodWithOpenApi,
   type OpenAPIRegistry,
   type ResponseConfig,
-  type ZodOpenAPIMetadata,
 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import { CALLBACK_STATUSES, EXPORT_STATUSES } from "../db/schema";
 import { TIME_FORMATS } from "../file-format/time-format";
 import { JSON_API } from "../http/json-api";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../http/paging";
 
 // `.openapi(...)` on zod schemas (the registry names components with it). Idempotent.
 extendZodWithOpenApi(z);
 
-export { JSON_API };
-
 // ---- JSON:API errors -------------------------------------------------------------------------------------
 
-export const errorObject = z.strictObject({
+const errorObject = z.strictObject({
   status: z.string().meta({ description: "The HTTP status, as a string." }),
   title: z.string(),
   detail: z.string().optional(),
@@ -47,7 +43,10 @@ const ERROR_RESPONSES: Record<number, [string, ErrorExample]> = {
       source: { pointer: "/data/attributes/foo" },
     },
   ],
-  401: ["Unauthorized: no valid credentials.", { title: "Unauthorized", detail: "Authorization failed" }],
+  401: [
+    "Unauthorized: no valid credentials.",
+    { title: "Authorization failed", detail: "Authorization token expired or incorrect.", code: "401" },
+  ],
   403: ["Forbidden.", { title: "Forbidden", detail: "The download link has expired." }],
   404: ["Not found.", { title: "Record not found", detail: "Record not found" }],
   409: [
@@ -80,24 +79,9 @@ const ERROR_RESPONSES: Record<number, [string, ErrorExample]> = {
   500: ["Internal server error.", { title: "Internal Server Error", detail: "Internal Server Error" }],
 };
 
-/**
- * `registry.register` (a component named `name`) for any schema. zod copies methods onto a schema when it is
- * built, so schemas built before `extendZodWithOpenApi` ran (the handlers' own, depending on module order)
- * lack `.openapi`, which `register` calls: a clone of the very schema (same definition, same metadata) has it.
- */
-export function registerSchema<T extends z.ZodType>(
-  registry: OpenAPIRegistry,
-  name: string,
-  schema: T,
-  metadata?: ZodOpenAPIMetadata,
-): T {
-  const copy = schema.clone() as T;
-  return registry.register(name, metadata ? (copy.openapi(metadata) as T) : copy);
-}
-
 /** Registers the error document and one reusable response per error status; returns the references. */
 export function registerErrors(registry: OpenAPIRegistry) {
-  registerSchema(registry, "ErrorDocument", errorDocument);
+  registry.register("ErrorDocument", errorDocument);
   const refs: Record<number, { $ref: string }> = {};
   for (const [status, [description, example]] of Object.entries(ERROR_RESPONSES)) {
     const name = `Error${status}`;
@@ -125,17 +109,45 @@ export function registerErrors(registry: OpenAPIRegistry) {
     );
 }
 
-/** A JSON:API response body. */
-export function jsonApi(description: string, schema: z.ZodType): ResponseConfig {
+/** The shared error responses (components registered by registerErrors when a document is built). */
+export function errors(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((s) => [s, { $ref: `#/components/responses/Error${s}` }]));
+}
+
+/** A JSON:API response of `schema`. */
+export function jsonApiResponse(description: string, schema: z.ZodType): ResponseConfig {
   return { description, content: { [JSON_API]: { schema } } };
 }
 
-/** A JSON:API request body (`application/json` is accepted too). */
-export function jsonApiBody(schema: z.ZodType, description?: string) {
+/** A handler's Response as the route's declared answer (built by the serializers the schemas describe). */
+export function answer(response: Response | Promise<Response>): never {
+  return response as never;
+}
+
+/**
+ * zod's JSON Schema (draft 2020-12, which OpenAPI 3.1 uses). Typed `never` to fit where zod-to-openapi takes a
+ * schema object: its type is a union of the 3.0 and 3.1 forms that no one value satisfies.
+ */
+export function jsonSchema(schema: z.ZodType): never {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+  return json as never;
+}
+
+/**
+ * A JSON:API request body described by the zod schema its handler validates with; with `component`, as that
+ * named schema of the router's document. As JSON Schema, not as zod: a zod body would be validated before the
+ * handler, all issues at once, while jsonapi-resources (and this API) answers the document's frame (400s)
+ * before the attributes' values (422s), in its own order.
+ */
+export function documentBody(schema: z.ZodType, component?: { registry: OpenAPIRegistry; name: string }) {
+  let shown = jsonSchema(schema);
+  if (component) {
+    component.registry.registerComponent("schemas", component.name, shown);
+    shown = { $ref: `#/components/schemas/${component.name}` } as never;
+  }
   return {
     required: true,
-    ...(description ? { description } : {}),
-    content: { [JSON_API]: { schema }, "application/json": { schema } },
+    content: { [JSON_API]: { schema: shown }, "application/json": { schema: shown } },
   };
 }
 
@@ -185,20 +197,6 @@ export const fileResponses: Record<number, ResponseConfig> = {
 const isoTime = z.iso.datetime().meta({ example: "2024-11-14T09:56:05.767Z" });
 const link = z.url();
 
-export const pageQuery = {
-  "page[number]": z.number().int().min(1).optional().meta({ description: "The page, from 1.", example: 1 }),
-  "page[size]": z
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE_SIZE)
-    .optional()
-    .meta({
-      description: `Records a page; default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}.`,
-      example: 50,
-    }),
-};
-
 const pagingLinks = z.strictObject({
   first: link,
   prev: link.optional(),
@@ -235,7 +233,7 @@ const progress = z
 
 const accountIdentifier = z.strictObject({ type: z.literal("accounts"), id: z.uuid() });
 
-export const customerAccountResource = z.strictObject({
+const customerAccountResource = z.strictObject({
   id: z.uuid(),
   type: z.literal("accounts"),
   links: z.strictObject({ self: link }),
@@ -254,7 +252,7 @@ export const customerAccountResource = z.strictObject({
   }),
 });
 
-export const customerExportResource = z.strictObject({
+const customerExportResource = z.strictObject({
   id: z.uuid(),
   type: z.literal("cdr-exports"),
   links: z.strictObject({

@@ -8,6 +8,10 @@ import { accounts, contractors } from "../../db/schema";
 import { jsonApi } from "../../http/json-api";
 import {
   accountResource,
+  answer,
+  documentBody,
+  errors,
+  jsonApiResponse,
   listDocument,
   showDocument,
   writeDocument,
@@ -30,16 +34,7 @@ import {
   readWrite,
   requiredString,
 } from "./admin-resource";
-import {
-  adminRouter,
-  answer,
-  documentBody,
-  errors,
-  idParams,
-  jsonApiResponse,
-  pageParams,
-  SECURITY,
-} from "./openapi";
+import { adminRouter, idParams, pageParams, SECURITY } from "./openapi";
 
 type Row = typeof accounts.$inferSelect;
 

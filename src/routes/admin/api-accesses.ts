@@ -18,7 +18,11 @@ import { ApiError, validationError } from "../../errors";
 import { isoMillis } from "../../file-format/time-format";
 import { jsonApi } from "../../http/json-api";
 import {
+  answer,
   apiAccessResource,
+  documentBody,
+  errors,
+  jsonApiResponse,
   listDocument,
   showDocument,
   writeDocument,
@@ -35,16 +39,7 @@ import {
   readWrite,
   requiredString,
 } from "./admin-resource";
-import {
-  adminRouter,
-  answer,
-  documentBody,
-  errors,
-  idParams,
-  jsonApiResponse,
-  pageParams,
-  SECURITY,
-} from "./openapi";
+import { adminRouter, idParams, pageParams, SECURITY } from "./openapi";
 
 type Row = typeof apiAccesses.$inferSelect;
 

@@ -14,8 +14,12 @@ import { CDR_COLUMNS, customerColumns } from "../../file-format/columns";
 import { isoMillis } from "../../file-format/time-format";
 import { jsonApi, readJsonBody, resourceFromDocument } from "../../http/json-api";
 import {
+  answer,
+  documentBody,
   downloadHeaders,
+  errors,
   fileResponses,
+  jsonApiResponse,
   listDocument,
   operatorExportResource,
   showDocument,
@@ -25,16 +29,7 @@ import { deleteExport } from "../../pipeline/lifecycle";
 import { enqueueExport } from "../../pipeline/queue";
 import { downloadResponse } from "../customer/download";
 import { ADMIN_BASE, findById, pagedList } from "./admin-resource";
-import {
-  adminRouter,
-  answer,
-  documentBody,
-  errors,
-  idParams,
-  jsonApiResponse,
-  pageParams,
-  SECURITY,
-} from "./openapi";
+import { adminRouter, idParams, pageParams, SECURITY } from "./openapi";
 
 async function render(c: AppContext, row: ExportRow) {
   const origin = new URL(c.req.url).origin;

@@ -3,10 +3,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { insertCdrs, parseNdjson } from "../../cdrs/ingest";
 import { ApiError } from "../../errors";
 import { jsonApi } from "../../http/json-api";
-import { ingestResult } from "../../openapi/schemas";
+import { answer, errors, ingestResult, jsonApiResponse } from "../../openapi/schemas";
 import { configuredSource } from "../../pipeline/cdr-source";
 import { isUniqueViolation } from "./admin-resource";
-import { adminRouter, answer, errors, jsonApiResponse, SECURITY } from "./openapi";
+import { adminRouter, SECURITY } from "./openapi";
 
 export const adminCdrs = adminRouter();
 

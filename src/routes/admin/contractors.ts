@@ -9,7 +9,16 @@ import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
 import { isoMillis } from "../../file-format/time-format";
 import { jsonApi } from "../../http/json-api";
-import { contractorResource, listDocument, showDocument, writeDocument } from "../../openapi/schemas";
+import {
+  answer,
+  contractorResource,
+  documentBody,
+  errors,
+  jsonApiResponse,
+  listDocument,
+  showDocument,
+  writeDocument,
+} from "../../openapi/schemas";
 import {
   adminDocument,
   clientId,
@@ -23,16 +32,7 @@ import {
   readWrite,
   requiredString,
 } from "./admin-resource";
-import {
-  adminRouter,
-  answer,
-  documentBody,
-  errors,
-  idParams,
-  jsonApiResponse,
-  pageParams,
-  SECURITY,
-} from "./openapi";
+import { adminRouter, idParams, pageParams, SECURITY } from "./openapi";
 
 type Row = typeof contractors.$inferSelect;
 

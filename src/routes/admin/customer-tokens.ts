@@ -12,9 +12,9 @@ import { accounts, contractors } from "../../db/schema";
 import { validationError } from "../../errors";
 import { isoMillis } from "../../file-format/time-format";
 import { isPlainObject, jsonApi } from "../../http/json-api";
-import { writeLinkage } from "../../openapi/schemas";
+import { answer, documentBody, errors, jsonApiResponse, writeLinkage } from "../../openapi/schemas";
 import { ADMIN_BASE, blank, invalid, linkedId, readWrite } from "./admin-resource";
-import { adminRouter, answer, documentBody, errors, jsonApiResponse, SECURITY } from "./openapi";
+import { adminRouter, SECURITY } from "./openapi";
 
 const CUSTOMER = "/data/relationships/customer";
 const ACCOUNTS = "/data/relationships/accounts";

@@ -1,14 +1,10 @@
 // The operator routes as definitions: each route a createRoute (path, parameters, body, responses, docs)
 // beside its handler, and the operator OpenAPI document generated from the mounted routers.
-import type { ResponseConfig, ZodMediaTypeObject } from "@asteasolutions/zod-to-openapi";
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../../context";
 import { ApiError } from "../../errors";
-import { JSON_API } from "../../http/json-api";
 import { registerErrors } from "../../openapi/schemas";
 import { ADMIN_BASE } from "./admin-resource";
-
-type JsonSchema = Exclude<ZodMediaTypeObject["schema"], z.ZodType>;
 
 /**
  * A router of operator routes. Request bodies are not validated by the definitions (see `documentBody`), so a
@@ -40,38 +36,6 @@ export const pageParams = z.object({
     example: "50",
   }),
 });
-
-/** The shared error responses (components registered by adminOpenApiDocument). */
-export function errors(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, { $ref: `#/components/responses/Error${s}` }]));
-}
-
-/** A JSON:API response of `schema`. */
-export function jsonApiResponse(description: string, schema: z.ZodType): ResponseConfig {
-  return { description, content: { [JSON_API]: { schema } } };
-}
-
-/**
- * A JSON:API request body described by the zod schema its handler validates with. As JSON Schema, not as
- * zod: a zod body would be validated before the handler, all issues at once, while jsonapi-resources (and
- * this API) answers the document's frame (400s) before the attributes' values (422s), in its own order.
- */
-export function documentBody(schema: z.ZodType, description?: string) {
-  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema & {
-    $schema?: string;
-  };
-  delete json.$schema;
-  return {
-    required: true,
-    ...(description ? { description } : {}),
-    content: { [JSON_API]: { schema: json }, "application/json": { schema: json } },
-  };
-}
-
-/** A handler's Response as the route's declared answer (built by the serializers the schemas describe). */
-export function answer(response: Response | Promise<Response>): never {
-  return response as never;
-}
 
 const TAGS = [
   {

@@ -1,7 +1,7 @@
 // Customer API v1 `/auth`: log in for a JWT or a session cookie, check the session, log out (Yeti's
 // Api::Rest::Customer::V1::AuthController), each route one createRoute definition.
 import type { ZodMediaTypeObject } from "@asteasolutions/zod-to-openapi";
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import { sourceAllowed } from "../../auth/caller";
 import { clientAddress } from "../../auth/client-address";
@@ -11,15 +11,14 @@ import { readLoginParams } from "../../auth/login-params";
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from "../../auth/password";
 import { enforceLoginLimits } from "../../auth/rate-limit";
 import { endSession, issueTime } from "../../auth/revocation";
-import type { AppEnv } from "../../context";
 import { db } from "../../db/client";
 import { checkCaller } from "../../db/queries/caller";
 import { apiAccesses, contractors } from "../../db/schema";
 import { ApiError } from "../../errors";
-import { JSON_API } from "../../http/json-api";
-import { errorDocument } from "../../openapi/schemas";
+import { errors } from "../../openapi/schemas";
+import { customerRouter, SECURITY } from "./openapi";
 
-export const auth = new OpenAPIHono<AppEnv>();
+export const auth = customerRouter();
 
 /** A JSON Schema (not zod: the route validates nothing itself). */
 type JsonSchema = Exclude<ZodMediaTypeObject["schema"], z.ZodType>;
@@ -53,22 +52,6 @@ const loginForm: JsonSchema = {
   },
 };
 
-const ERRORS: Record<number, string> = {
-  400: "No `auth` (missing, empty, not a hash, or a body Rails does not parse), or malformed JSON.",
-  401: "The login failed (every cause alike), or no valid session.",
-  413: "Payload too large.",
-  429: "Too many login attempts; `Retry-After` says when to try again.",
-};
-
-function errorResponses(...statuses: number[]) {
-  return Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: ERRORS[s] ?? "", content: { [JSON_API]: { schema: errorDocument } } },
-    ]),
-  );
-}
-
 /** Yeti's login failure (JSONAPI::Exceptions::AuthenticationFailed), one answer for every cause. */
 function authenticationFailed(): ApiError {
   return new ApiError(401, [
@@ -89,7 +72,7 @@ const login = createRoute({
   tags: ["auth"],
   summary: "Log in",
   description:
-    "A token, or with `cookie_auth` the session cookie (and no body). JSON (`application/json`, `application/vnd.api+json`) or a form (`auth[login]=...&auth[password]=...`). No `auth` at all: 400; a missing login or password, an unknown login, a wrong password or a source outside the access's networks: the same 401.",
+    "A token, or with `cookie_auth` the session cookie (and no body). JSON (`application/json`, `application/vnd.api+json`) or a form (`auth[login]=...&auth[password]=...`). No `auth` at all: 400; a missing login or password, an unknown login, a wrong password or a source outside the access's networks: the same 401 (`Authentication failed`, `Incorrect login or password.`). Too many attempts: 429 with `Retry-After`.",
   security: [],
   request: {
     body: {
@@ -108,7 +91,7 @@ const login = createRoute({
       headers: cookieHeader,
       content: { "application/json": { schema: z.strictObject({ jwt: z.string() }) } },
     },
-    ...errorResponses(400, 401, 413, 429),
+    ...errors(400, 401, 413, 429),
   },
 });
 
@@ -176,6 +159,7 @@ const check = createRoute({
   path: "/",
   tags: ["auth"],
   summary: "Check the session",
+  security: SECURITY,
   middleware: [customerAuth] as const,
   responses: {
     200: {
@@ -188,7 +172,7 @@ const check = createRoute({
         },
       },
     },
-    ...errorResponses(401),
+    ...errors(401),
   },
 });
 

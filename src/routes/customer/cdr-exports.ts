@@ -2,14 +2,15 @@
 // Each request is one D1 round trip with the caller check inside; two for a delete (the files go between)
 // and for a create whose customer is not known beforehand (see `creationCustomer`).
 
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { expectedCustomer } from "../../auth/caller";
 import { authorize, customerAuth } from "../../auth/customer-auth";
 import { enforceRateLimit } from "../../auth/rate-limit";
+import { customerCreateDocument } from "../../cdr-exports/create-document";
 import { IDEMPOTENCY_KEY_HEADER, keyReused } from "../../cdr-exports/idempotency";
 import { CDR_EXPORTS, EXPORT_SORT_KEYS } from "../../cdr-exports/resource";
 import { customerGrant, downloadLink } from "../../cdr-exports/signed-url";
-import type { AppContext, AppEnv, CustomerScope } from "../../context";
+import type { AppContext, CustomerScope } from "../../context";
 import { checkCaller } from "../../db/queries/caller";
 import {
   type AccountView,
@@ -25,6 +26,17 @@ import { jsonApi, origin } from "../../http/json-api";
 import { recordNotFound, validationErrors } from "../../http/jsonapi/errors";
 import { filterConditions } from "../../http/jsonapi/filters";
 import { pageLinks, readQuery, type SortCriterion, verifyUuid } from "../../http/jsonapi/request";
+import {
+  accountLinkageDocument,
+  answer,
+  customerExportDocument,
+  customerExportListDocument,
+  documentBody,
+  downloadHeaders,
+  errors,
+  fileResponses,
+  jsonApiResponse,
+} from "../../openapi/schemas";
 import { configuredSource } from "../../pipeline/cdr-source";
 import { holdsFiles, removeFiles } from "../../pipeline/lifecycle";
 import { enqueueExport } from "../../pipeline/queue";
@@ -32,10 +44,32 @@ import { ACCOUNTS, accountResource, CUSTOMER_BASE } from "./account-resource";
 import { exportResource } from "./cdr-export-resource";
 import { type CreateRequest, createProblems, formValid, readCreateRequest } from "./create-request";
 import { downloadResponse } from "./download";
+import {
+  accountDocument,
+  customerRouter,
+  exportListQuery,
+  exportQuery,
+  fieldsQuery,
+  SECURITY,
+  uuidParams,
+} from "./openapi";
 import { beforeRoundTrip } from "./round-trip";
 
-export const cdrExports = new Hono<AppEnv>();
+export const cdrExports = customerRouter();
 cdrExports.use(customerAuth);
+
+const tags = ["cdr-exports"];
+const exportId = uuidParams("The export's uuid.");
+const exportDocument = customerExportDocument.openapi("CdrExportDocument");
+const exportListDocument = customerExportListDocument.openapi("CdrExportListDocument");
+
+const idempotencyKey = z.object({
+  "Idempotency-Key": z.string().optional().openapi({
+    description:
+      'draft-ietf-httpapi-idempotency-key-header: a key of 1 to 255 printable ASCII characters, quoted (`"…"`) or bare. The same key with the same body within 24 hours answers 201 with the export the first request created; with another body, 422. Keys are per customer.',
+    example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+  }),
+});
 
 /**
  * The customer whose creation limit this request counts against, known before any query for a `sub: "D"`
@@ -70,7 +104,29 @@ function createdDocument(
     : { data };
 }
 
-cdrExports.post("/", async (c) => {
+const create = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create an export",
+  description:
+    "Orders an export of the CDRs of one of the caller's accounts. Replace the example's account id with one of yours (`npm start` prints the demo account's uuid in its curl line). The export starts Pending; poll it until Completed, then download the file.",
+  security: SECURITY,
+  request: {
+    query: exportQuery,
+    headers: idempotencyKey,
+    body: documentBody(customerCreateDocument, {
+      registry: cdrExports.openAPIRegistry,
+      name: "CdrExportCreateDocument",
+    }),
+  },
+  responses: {
+    201: jsonApiResponse("Created: the export, Pending.", exportDocument),
+    ...errors(400, 401, 413, 415, 422, 429),
+  },
+});
+
+cdrExports.openapi(create, async (c) => {
   let customerId = await creationCustomer(c);
   await limitCreation(c.env, customerId);
   const request = await beforeRoundTrip(c, () => readCreateRequest(c));
@@ -96,12 +152,12 @@ cdrExports.post("/", async (c) => {
     if (outcome.created) {
       // Sent after the answer: the export is stored, and a lost send is caught by the sweeper either way.
       c.executionCtx.waitUntil(enqueueExport(c.env, outcome.created.uuid, c.get("requestId")));
-      return jsonApi(c, createdDocument(c, request, outcome.created, outcome.account), 201);
+      return answer(jsonApi(c, createdDocument(c, request, outcome.created, outcome.account), 201));
     }
     // The key of an earlier request: the same body gets that request's export, another body a 422.
     if (outcome.stored?.found && request.key?.fingerprint === outcome.stored.fingerprint) {
       const { export: stored, account } = outcome.stored.found;
-      return jsonApi(c, createdDocument(c, request, stored, account), 201);
+      return answer(jsonApi(c, createdDocument(c, request, stored, account), 201));
     }
     if (outcome.stored) throw keyReused();
     throw new Error(`create wrote nothing (${IDEMPOTENCY_KEY_HEADER} ${request.key ? "sent" : "absent"})`);
@@ -123,7 +179,18 @@ function exportOrder(sort: SortCriterion[] | null): SortKey<typeof exportView.co
   ];
 }
 
-cdrExports.get("/", async (c) => {
+const list = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List exports",
+  description: "The caller's exports (of its allowed accounts), newest first unless `sort` says otherwise.",
+  security: SECURITY,
+  request: { query: exportListQuery },
+  responses: { 200: jsonApiResponse("A page of exports.", exportListDocument), ...errors(400, 401) },
+});
+
+cdrExports.openapi(list, async (c) => {
   const url = new URL(c.req.url);
   const { query, conditions, order } = await beforeRoundTrip(c, () => {
     const query = readQuery(url, CDR_EXPORTS, RESOURCES, { list: true });
@@ -154,7 +221,7 @@ cdrExports.get("/", async (c) => {
       accountResource(base, a, query.fieldsets),
     );
   }
-  return jsonApi(c, body);
+  return answer(jsonApi(c, body));
 });
 
 /** The export the path names, when it is the caller's: 400 for a malformed id, 404 for another. */
@@ -167,7 +234,17 @@ async function scopedExport(c: AppContext) {
   return { ...found, scope };
 }
 
-cdrExports.get("/:id", async (c) => {
+const show = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Show an export",
+  security: SECURITY,
+  request: { params: exportId, query: exportQuery },
+  responses: { 200: jsonApiResponse("The export.", exportDocument), ...errors(400, 401, 404) },
+});
+
+cdrExports.openapi(show, async (c) => {
   const query = await beforeRoundTrip(c, () =>
     readQuery(new URL(c.req.url), CDR_EXPORTS, RESOURCES, { list: false }),
   );
@@ -179,29 +256,66 @@ cdrExports.get("/:id", async (c) => {
     data: exportResource(base, row, account, { fieldsets: query.fieldsets, withData: include, download }),
   };
   if (include) body.included = [accountResource(base, account, query.fieldsets)];
-  return jsonApi(c, body);
+  return answer(jsonApi(c, body));
 });
 
-cdrExports.get("/:id/relationships/account", async (c) => {
+const linkage = createRoute({
+  method: "get",
+  path: "/{id}/relationships/account",
+  tags,
+  summary: "The export's account linkage",
+  security: SECURITY,
+  request: { params: exportId },
+  responses: {
+    200: jsonApiResponse("The linkage.", accountLinkageDocument.openapi("AccountLinkageDocument")),
+    ...errors(400, 401, 404),
+  },
+});
+
+cdrExports.openapi(linkage, async (c) => {
   const { export: row, account } = await scopedExport(c);
   const self = `${origin(c)}${CUSTOMER_BASE}/cdr-exports/${row.uuid}`;
-  return jsonApi(c, {
-    links: { self: `${self}/relationships/account`, related: `${self}/account` },
-    data: { type: "accounts", id: account.uuid },
-  });
+  return answer(
+    jsonApi(c, {
+      links: { self: `${self}/relationships/account`, related: `${self}/account` },
+      data: { type: "accounts", id: account.uuid },
+    }),
+  );
 });
 
-cdrExports.get("/:id/account", async (c) => {
+const related = createRoute({
+  method: "get",
+  path: "/{id}/account",
+  tags,
+  summary: "The export's account",
+  security: SECURITY,
+  request: { params: exportId, query: z.object({ "fields[accounts]": fieldsQuery(ACCOUNTS.attributes) }) },
+  responses: { 200: jsonApiResponse("The account.", accountDocument), ...errors(400, 401, 404) },
+});
+
+cdrExports.openapi(related, async (c) => {
   const query = await beforeRoundTrip(c, () =>
     readQuery(new URL(c.req.url), ACCOUNTS, RESOURCES, { list: false }),
   );
   const { account } = await scopedExport(c);
-  return jsonApi(c, { data: accountResource(origin(c), account, query.fieldsets) });
+  return answer(jsonApi(c, { data: accountResource(origin(c), account, query.fieldsets) }));
 });
 
-cdrExports.get("/:id/download", async (c) => {
+const download = createRoute({
+  method: "get",
+  path: "/{id}/download",
+  tags,
+  summary: "Download the file",
+  description:
+    "The gzip CSV of a Completed export (HEAD answers the same headers). A Pending, Failed or Deleted export: 404 with an empty body; an export that is not the caller's: 404 `Record not found`.",
+  security: SECURITY,
+  request: { params: exportId, headers: downloadHeaders },
+  responses: { ...fileResponses, ...errors(400, 401, 404, 500) },
+});
+
+cdrExports.openapi(download, async (c) => {
   const { export: row } = await scopedExport(c);
-  return downloadResponse(c, row);
+  return answer(downloadResponse(c, row));
 });
 
 /** The signed download URL of a Completed export, else null. */
@@ -215,7 +329,18 @@ async function downloadFor(
   return downloadLink(env, base, row.uuid, row.objectKey, customerGrant(scope));
 }
 
-cdrExports.delete("/:id", async (c) => {
+const remove = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  summary: "Delete an export",
+  description: "Marks the export Deleted and removes its file.",
+  security: SECURITY,
+  request: { params: exportId },
+  responses: { 204: { description: "Deleted." }, ...errors(400, 401, 404) },
+});
+
+cdrExports.openapi(remove, async (c) => {
   const d1 = c.get("d1");
   const id = c.req.param("id");
   const uuid = await beforeRoundTrip(c, () => verifyUuid(id));
