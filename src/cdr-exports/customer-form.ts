@@ -8,7 +8,7 @@ import {
   TIME_FORMATS,
   type TimeFormat,
 } from "../file-format/time-format";
-import type { Filters } from "./filters";
+import { CUSTOMER_FILTERS, type Filters } from "./filters";
 
 type Cast = "datetime" | "integer" | "boolean" | "string" | "list";
 
@@ -58,18 +58,6 @@ const FILTERS_MODEL: ReadonlyArray<readonly [string, Cast]> = [
   ["src_country_iso_in", "list"],
 ];
 const MODEL_TYPES: ReadonlyMap<string, Cast> = new Map(FILTERS_MODEL);
-
-/** CustomerApi::CdrExportForm::ALLOWED_FILTERS, in its order. */
-export const CUSTOMER_ALLOWED_FILTERS: ReadonlySet<string> = new Set([
-  "time_start_gteq",
-  "time_start_lt",
-  "success_eq",
-  "duration_eq",
-  "duration_gteq",
-  "duration_lteq",
-  "src_prefix_routing_eq",
-  "dst_prefix_routing_eq",
-]);
 
 const FALSE_VALUES = new Set<unknown>([false, 0, "0", "f", "F", "false", "FALSE", "off", "OFF"]);
 
@@ -198,7 +186,7 @@ export function customerForm(attributes: Record<string, unknown>): CustomerForm 
       : [];
 
   const notAllowed = FILTERS_MODEL.map(([name]) => name).filter(
-    (name) => filled.has(name) && !CUSTOMER_ALLOWED_FILTERS.has(name),
+    (name) => filled.has(name) && !CUSTOMER_FILTERS.has(name),
   );
   const formFilters = notAllowed.length ? [filtersProblem(`${notAllowed.join(", ")} not allowed`)] : [];
 
@@ -219,7 +207,7 @@ export function customerForm(attributes: Record<string, unknown>): CustomerForm 
 
   // The resource's `filters` is `as_json.slice(*ALLOWED_FILTERS)`: in the list's order.
   const filters: Filters = {};
-  for (const name of CUSTOMER_ALLOWED_FILTERS) {
+  for (const name of CUSTOMER_FILTERS) {
     const value = filled.get(name);
     if (value !== undefined) filters[name] = value;
   }

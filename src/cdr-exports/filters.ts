@@ -45,7 +45,7 @@ export const FILTER_DEFINITIONS: Readonly<Record<string, FilterDefinition>> = {
   dst_country_id_eq: def("dst_country_id", "eq", "int"),
 };
 
-/** What the customer API v1 accepts (Yeti's list). */
+/** What the customer API v1 accepts: CustomerApi::CdrExportForm::ALLOWED_FILTERS, in its order. */
 export const CUSTOMER_FILTERS: ReadonlySet<string> = new Set([
   "time_start_gteq",
   "time_start_lt",

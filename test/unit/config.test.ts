@@ -10,7 +10,7 @@ describe("config", () => {
   it("gives wrangler.toml's values typed", () => {
     const c = config(env);
     expect(c.EXPORT_PAGE_ROWS).toBe(4000);
-    expect(c.EXPORT_GZIP_LEVEL).toBe(3);
+    expect(c.EXPORT_GZIP_LEVEL).toBe(1);
     expect(c.EXPORT_NEUTRALISE_FORMULAS).toBe(false);
     expect(c.CUSTOMER_V1_TOKEN_LIFETIME).toBeNull();
     expect(c.ADMIN_API_TOKEN).toEqual(["test-admin-token-old", "test-admin-token"]);
@@ -24,7 +24,7 @@ describe("config", () => {
     ["EXPORT_PAGE_ROWS", "fast", 4000],
     ["EXPORT_PAGE_ROWS", undefined, 4000],
     ["EXPORT_GZIP_LEVEL", "9", 9],
-    ["EXPORT_GZIP_LEVEL", "12", 3],
+    ["EXPORT_GZIP_LEVEL", "12", 1],
     ["EXPORT_STUCK_MINUTES", "0.5", 0.5],
     ["EXPORT_STUCK_MINUTES", "-1", 3],
     ["EXPORT_RETENTION_DAYS", "", 7],
