@@ -31,9 +31,9 @@ export default defineConfig(async () => {
           CALLBACK_DNS_RESOLVER: "https://dns.test/dns-query",
           ...vars,
         },
-        // Small limits in 10 s windows so the rate-limit tests recover quickly. Keys are per (login,
-        // source address), source address and customer, so tests with their own logins/addresses/customers
-        // are unaffected.
+        // The real bindings, with small limits in 10 s windows; keys are per (login, source address),
+        // source address and customer, so tests with their own logins/addresses/customers are unaffected.
+        // The rate-limit tests themselves swap in fake limiters whose windows they end (no waiting).
         // Queue batches are delivered at once (wrangler.toml waits up to 1 s and 5 s to fill them): the
         // tests that follow an export through the real queue wait for the export, not for the batch.
         queueConsumers: {

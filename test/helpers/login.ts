@@ -1,4 +1,4 @@
-// Helpers of the /auth and CORS tests: log in, unique source addresses, stored hashes, rate-limit windows.
+// Helpers of the /auth and CORS tests: log in, unique source addresses, stored hashes.
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { app } from "../../src/app";
@@ -94,26 +94,6 @@ export async function storedHash(accessId: number): Promise<string> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Miniflare counts rate limits in fixed windows aligned to the wall clock. Waits, when less than
- * `needMs` of the current window is left, for the next one, so a burst lands in a single window.
- */
-export async function freshWindow(periodSeconds: number, needMs = 4000): Promise<void> {
-  const period = periodSeconds * 1000;
-  const left = period - (Date.now() % period);
-  if (left < needMs) await sleep(left + 50);
-}
-
-/** Retries `attempt` until it returns true or `timeoutMs` passes; returns the time it took. */
-export async function eventually(attempt: () => Promise<boolean>, timeoutMs: number, everyMs = 500) {
-  const start = Date.now();
-  for (;;) {
-    if (await attempt()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`still failing after ${timeoutMs} ms`);
-    await sleep(everyMs);
-  }
 }
 
 /** The Set-Cookie header of the session cookie, or null. */
