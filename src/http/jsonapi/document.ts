@@ -3,9 +3,10 @@
 // parse_to_one_relationship): each malformed part is a 400 with the gem's error object.
 import type { AppContext } from "../../context";
 import { ApiError } from "../../errors";
-import { JSON_API } from "../json-api";
+import { isPlainObject, JSON_API } from "../json-api";
 import { badRequest, type GemError, gemErrors } from "./errors";
 import { underscore } from "./params";
+import { verifyUuid } from "./request";
 
 /** What a resource accepts on create: its type, writable attributes and to-one relationships (dasherized). */
 export type CreatableSpec = {
@@ -43,16 +44,12 @@ export async function readDocument(c: AppContext): Promise<unknown> {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Rails' `blank?`, which `params.require(:data)` applies. */
 function blank(value: unknown): boolean {
   if (value === undefined || value === null || value === false) return true;
   if (typeof value === "string") return value.trim() === "";
   if (Array.isArray(value)) return value.length === 0;
-  return isObject(value) && Object.keys(value).length === 0;
+  return isPlainObject(value) && Object.keys(value).length === 0;
 }
 
 /** Ruby's `to_s` of a JSON value, as the gem interpolates it into a detail. */
@@ -61,13 +58,11 @@ function rubyString(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
 function check(body: unknown, spec: CreatableSpec): CreateInput {
-  if (!isObject(body)) throw badRequest(gemErrors.badRequest("Request must be a hash"));
+  if (!isPlainObject(body)) throw badRequest(gemErrors.badRequest("Request must be a hash"));
   const data = body.data;
   if (blank(data)) throw badRequest(gemErrors.parameterMissing("data"));
-  if (!isObject(data)) throw badRequest(gemErrors.invalidDataFormat());
+  if (!isPlainObject(data)) throw badRequest(gemErrors.invalidDataFormat());
   if (data.type === undefined || data.type === null) throw badRequest(gemErrors.parameterMissing("type"));
   if (underscore(rubyString(data.type)) !== underscore(spec.type)) {
     throw badRequest(gemErrors.invalidResource(rubyString(data.type)));
@@ -76,7 +71,7 @@ function check(body: unknown, spec: CreatableSpec): CreateInput {
   for (const [key, value] of Object.entries(data)) {
     if (key === "type") continue;
     if (key === "attributes" || key === "relationships") {
-      if (!isObject(value)) throw badRequest(gemErrors.invalidDataFormat());
+      if (!isPlainObject(value)) throw badRequest(gemErrors.invalidDataFormat());
       const allowed = key === "attributes" ? spec.attributes : Object.keys(spec.relationships);
       for (const name of Object.keys(value)) {
         if (!allowed.includes(name)) throw badRequest(gemErrors.parameterNotAllowed(name));
@@ -97,17 +92,22 @@ function check(body: unknown, spec: CreatableSpec): CreateInput {
 /** A to-one linkage: `{type, id}` exactly, of the relationship's type, the id a UUID; null for `data: null`. */
 function toOne(link: unknown, type: string): string | null {
   if (link === null) return null;
-  if (!isObject(link)) throw badRequest(gemErrors.invalidLinksObject());
+  if (!isPlainObject(link)) throw badRequest(gemErrors.invalidLinksObject());
   const linkage = link.data;
   if (linkage === undefined || linkage === null) return null;
-  if (!isObject(linkage) || Object.keys(linkage).length !== 2 || !("type" in linkage) || !("id" in linkage)) {
+  if (
+    !isPlainObject(linkage) ||
+    Object.keys(linkage).length !== 2 ||
+    !("type" in linkage) ||
+    !("id" in linkage)
+  ) {
     throw badRequest(gemErrors.invalidLinksObject());
   }
   const given = underscore(rubyString(linkage.type));
   if (given !== underscore(type)) throw badRequest(gemErrors.typeMismatch(given));
   if (linkage.id === null) return null;
   const id = rubyString(linkage.id);
-  if (!UUID.test(id)) throw badRequest(gemErrors.invalidFieldValue("id", id));
+  verifyUuid(id);
   return id;
 }
 
